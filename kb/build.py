@@ -1,0 +1,132 @@
+"""Reports folder to index, embedding only text the previous index has not seen.
+
+Vectors are reused by content hash (`Chunk.key`), so editing one paragraph
+re-embeds only that paragraph's chunks, and moving text around costs nothing.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .chunking import ChunkSettings, chunk_document
+from .documents import Document, read_documents
+from .errors import DocumentError, KbError
+
+
+@dataclass
+class BuildStats:
+    documents: int
+    paragraphs: int
+    chunks: int
+    embedded: int
+    reused: int
+    removed: int
+    seconds: float
+    added_documents: list[str] = field(default_factory=list)
+    changed_documents: list[str] = field(default_factory=list)
+    removed_documents: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _previous(index_dir: Path, model: str, warn) -> store.Index | None:
+    """The index to reuse vectors from, if it is readable and made with this model."""
+    if not store.exists(index_dir):
+        return None
+    try:
+        prev = store.load(index_dir)
+    except KbError as exc:
+        warn(f"the previous index cannot be reused ({exc}); building from scratch")
+        return None
+    if prev.manifest["model"]["name"] != model:
+        warn(f"the previous index was built with {prev.manifest['model']['name']!r}; "
+             f"re-embedding everything with {model!r}")
+        return None
+    return prev
+
+
+def build(docs: Path, index_dir: Path, model: str | None = None,
+          settings: ChunkSettings = ChunkSettings(), warn=None, progress=None,
+          embedder=None) -> BuildStats:
+    """Build or update the index at `index_dir` from the reports in `docs`.
+
+    `warn(msg)` receives skipped files and other notices; `progress(total)` is
+    called once with the number of chunks to embed and returns a callable that
+    is given each batch's size (or None for no progress display).
+    """
+    from .embedding import load_embedder, model_name
+
+    warn = warn or (lambda msg: None)
+    started = time.perf_counter()
+    skipped: list[str] = []
+
+    def note(msg):
+        skipped.append(msg)
+        warn(msg)
+
+    documents = read_documents(Path(docs), warn=note)
+    if not documents:
+        raise DocumentError(f"no readable reports (.txt, .md) in {docs}")
+    name = model_name(model)
+    with store.build_lock(index_dir):
+        prev = _previous(Path(index_dir), name, warn)
+        chunks = [c for d in documents for c in chunk_document(d, settings)]
+        known: dict[str, np.ndarray] = {}
+        if prev is not None:
+            vecs = prev.vectors()
+            known = {c.key: vecs[i] for i, c in enumerate(prev.chunks)}
+        keys = [c.key for c in chunks]
+        todo = list(dict.fromkeys(k for k in keys if k not in known))
+        embedder = embedder or load_embedder(name)
+        if todo:
+            text_of = {c.key: c.embed_text for c in chunks}
+            step = progress(len(todo)) if progress else None
+            new = embedder.encode_passages([text_of[k] for k in todo], progress=step)
+            known.update(zip(todo, new))
+        vectors = (np.stack([known[k] for k in keys]) if keys
+                   else np.zeros((0, embedder.dim), np.float32))
+        prev_docs = prev.documents if prev else {}
+        manifest = {
+            "model": {"name": name, "dim": embedder.dim},
+            "chunking": asdict(settings),
+            "documents": [{"doc_id": d.doc_id, "path": d.path, "title": d.title,
+                           "checksum": d.checksum} for d in documents],
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "docs_dir": str(Path(docs).resolve()),
+            "counts": {"documents": len(documents), "chunks": len(chunks)},
+        }
+        store.write(index_dir, manifest, documents, chunks, vectors)
+    prev_keys = {c.key for c in prev.chunks} if prev else set()
+    new_ids = {d.doc_id: d for d in documents}
+    return BuildStats(
+        documents=len(documents),
+        paragraphs=sum(1 for d in documents for p in d.paragraphs if not p.heading),
+        chunks=len(chunks),
+        embedded=len(todo),
+        reused=sum(1 for k in set(keys) if k in prev_keys),
+        removed=len(prev_keys - set(keys)),
+        seconds=round(time.perf_counter() - started, 3),
+        added_documents=sorted(set(new_ids) - set(prev_docs)),
+        changed_documents=sorted(i for i, d in new_ids.items()
+                                 if i in prev_docs and prev_docs[i].checksum != d.checksum),
+        removed_documents=sorted(set(prev_docs) - set(new_ids)),
+        skipped=skipped,
+    )
+
+
+def changed_since(index: store.Index | dict, docs: Path) -> dict[str, list[str]]:
+    """Which reports in `docs` differ from what the index was built from."""
+    manifest = index.manifest if isinstance(index, store.Index) else index
+    built = {d["doc_id"]: d["checksum"] for d in manifest["documents"]}
+    now: dict[str, Document] = {d.doc_id: d for d in read_documents(Path(docs))}
+    return {
+        "added": sorted(set(now) - set(built)),
+        "changed": sorted(i for i in now if i in built and now[i].checksum != built[i]),
+        "removed": sorted(set(built) - set(now)),
+    }

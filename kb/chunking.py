@@ -1,0 +1,97 @@
+"""Paragraphs to chunks: pieces small enough for the model, never crossing a paragraph.
+
+A short paragraph is one chunk. A long one is cut at sentence ends into
+overlapping windows, so a fact near a window's edge is still seen with the
+sentence before it. Each chunk keeps its character span in the paragraph, so a
+result can show where in the paragraph it matched.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from .documents import Document
+
+DEFAULT_MAX_CHARS = 200
+DEFAULT_OVERLAP = 1
+MIN_CHARS = 8  # "各位代表：" is shown in the report, but answers nothing  # sentences shared by neighbouring windows
+_SENTENCE = re.compile(r"[^。！？；!?;]*[。！？；!?;]+[”’」』）)]*|[^。！？；!?;]+$")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    max_chars: int = DEFAULT_MAX_CHARS
+    overlap: int = DEFAULT_OVERLAP
+    context: bool = True  # prefix the document title and section path for the retrievers
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str  # "<doc_id>#p<paragraph>.<n>"
+    doc_id: str
+    paragraph: int
+    start: int  # character span of the chunk in its paragraph's text
+    end: int
+    text: str
+    embed_text: str  # what the retrievers see: context + text
+
+    @property
+    def key(self) -> str:
+        """Content hash: the same text in the same context is never embedded twice."""
+        return hashlib.sha1(self.embed_text.encode("utf-8")).hexdigest()
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text`."""
+    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group().strip()]
+
+
+def _pieces(text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Sentence spans, with any sentence longer than `max_chars` cut at commas or hard."""
+    out = []
+    for s, e in sentences(text):
+        while e - s > max_chars:
+            window = text[s : s + max_chars]
+            cut = max(window.rfind("，"), window.rfind(","), window.rfind("、"))
+            cut = s + cut + 1 if cut > max_chars // 3 else s + max_chars
+            out.append((s, cut))
+            s = cut
+        out.append((s, e))
+    return out
+
+
+def windows(text: str, max_chars: int, overlap: int) -> list[tuple[int, int]]:
+    """Spans of overlapping sentence windows covering `text`."""
+    if len(text) <= max_chars:
+        return [(0, len(text))]
+    pieces = _pieces(text, max_chars)
+    spans = []
+    i = 0
+    while i < len(pieces):
+        j = i
+        while j + 1 < len(pieces) and pieces[j + 1][1] - pieces[i][0] <= max_chars:
+            j += 1
+        spans.append((pieces[i][0], pieces[j][1]))
+        if j == len(pieces) - 1:
+            break
+        i = max(i + 1, j + 1 - overlap)
+    return spans
+
+
+def context_of(doc: Document, section_path: str) -> str:
+    return f"{doc.title} › {section_path}" if section_path else doc.title
+
+
+def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
+    chunks = []
+    for para in doc.paragraphs:
+        if para.heading or len(para.text) < MIN_CHARS:
+            continue
+        ctx = context_of(doc, para.section_path) if settings.context else ""
+        for n, (s, e) in enumerate(windows(para.text, settings.max_chars, settings.overlap)):
+            text = para.text[s:e]
+            embed_text = f"{ctx}\n{text}" if ctx else text
+            chunks.append(Chunk(f"{doc.doc_id}#p{para.number}.{n}", doc.doc_id, para.number,
+                                s, e, text, embed_text))
+    return chunks

