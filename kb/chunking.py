@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .documents import Document
 
-DEFAULT_MAX_CHARS = 200
+DEFAULT_MAX_CHARS = 90  # scripts/tune_chunks.py: 60-150 tried, 90 best on seed_dev
 DEFAULT_OVERLAP = 1
 MIN_CHARS = 8  # "各位代表：" is shown in the report, but answers nothing  # sentences shared by neighbouring windows
 _SENTENCE = re.compile(r"[^。！？；!?;]*[。！？；!?;]+[”’」』）)]*|[^。！？；!?;]+$")
@@ -80,7 +80,10 @@ def windows(text: str, max_chars: int, overlap: int) -> list[tuple[int, int]]:
 
 
 def context_of(doc: Document, section_path: str) -> str:
-    return f"{doc.title} › {section_path}" if section_path else doc.title
+    """What the dense retriever sees before a chunk: the top-level section, which tells
+    last year's review from this year's plan. Measured on seed_dev (90-char windows):
+    top section R@1 0.86, full path 0.84, none 0.82, title + top section 0.80."""
+    return section_path.split(" › ")[0] if section_path else ""
 
 
 def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:

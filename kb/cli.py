@@ -192,3 +192,36 @@ def status_cmd(docs, index_dir, as_json):
 
 def main() -> None:
     cli(prog_name="kb")
+
+
+@cli.command("eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-k", "k", default=10, show_default=True, help="Results per question.")
+@docs_option
+@index_option
+@model_option
+@json_option
+@click.option("--misses", is_flag=True, help="List questions whose answer was not first.")
+def eval_cmd(questions, k, docs, index_dir, model, as_json, misses):
+    """Score retrieval on a question set (seed format with "gold", or CMRC with "gold_ids")."""
+    from .embedding import load_embedder
+    from .evaluate import evaluate, read_questions
+    from .search import search
+
+    qs = read_questions(questions)
+    index = open_index(docs, index_dir, model, quiet=as_json)
+    embedder = load_embedder(index.model_name)
+    report = evaluate(qs, lambda q, kk: search(index, embedder, q, kk), k)
+    if not misses:
+        report.pop("misses")
+    if as_json:
+        _echo_json(report)
+        return
+    click.echo(f"{report['n']} questions: Recall@1 {report['recall@1']:.3f}  "
+               f"Recall@5 {report['recall@5']:.3f}  MRR@10 {report['mrr@10']:.3f}")
+    for t, s in report["by_type"].items():
+        click.echo(f"  {t:<12} n={s['n']:<4} R@1 {s['recall@1']:.3f}  R@5 {s['recall@5']:.3f}  "
+                   f"MRR@10 {s['mrr@10']:.3f}")
+    for m in report.get("misses", []):
+        first = m["first"]["citation"] if m["first"] else "nothing"
+        click.echo(f"- [{m['rank'] or '-'}] {m['q']}  (first: {first})")

@@ -6,13 +6,14 @@ text, headings included, from 1), so a citation's "第N段" can be found by eye.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DocumentError
 
-SUFFIXES = (".txt", ".md", ".markdown")
+SUFFIXES = (".txt", ".md", ".markdown", ".jsonl")
 SECTION_SEP = " › "
 
 # Heading patterns of Chinese reports, by level.
@@ -202,7 +203,25 @@ def doc_id_for(path: Path, root: Path) -> str:
     return rel.as_posix()
 
 
-def read_document(path: Path, root: Path) -> Document:
+def read_jsonl(path: Path, text: str, warn=None) -> list[Document]:
+    """A JSON Lines corpus: one document a line, `{"id", "title", "text"}`."""
+    docs = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            doc_id, body = str(row["id"]), str(row["text"])
+        except (ValueError, KeyError, TypeError):
+            if warn:
+                warn(f"skipped {path}, line {n}: expected JSON with \"id\" and \"text\"")
+            continue
+        docs.append(parse_text(body, doc_id, f"{path}#{n}", title=row.get("title") or None))
+    return docs
+
+
+def read_file(path: Path, root: Path, warn=None) -> list[Document]:
+    """The documents in one file: one, or one per line of a JSON Lines corpus."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -210,8 +229,10 @@ def read_document(path: Path, root: Path) -> Document:
     text = decode(data, str(path))
     if not text.strip():
         raise DocumentError(f"{path}: empty file")
-    return parse_text(text, doc_id_for(path, root), str(path),
-                      markdown=path.suffix.lower() in (".md", ".markdown"))
+    if path.suffix.lower() == ".jsonl":
+        return read_jsonl(path, text, warn)
+    return [parse_text(text, doc_id_for(path, root), str(path),
+                       markdown=path.suffix.lower() in (".md", ".markdown"))]
 
 
 def find_files(root: Path) -> list[Path]:
@@ -232,11 +253,20 @@ def read_documents(root: Path, warn=None) -> list[Document]:
     root = Path(root)
     files = find_files(root)
     base = root.parent if root.is_file() else root
-    docs = []
+    docs: list[Document] = []
+    seen: dict[str, str] = {}
     for path in files:
         try:
-            docs.append(read_document(path, base))
+            found = read_file(path, base, warn)
         except DocumentError as exc:
             if warn:
                 warn(f"skipped {exc}")
+            continue
+        for doc in found:
+            if doc.doc_id in seen:
+                if warn:
+                    warn(f"skipped {doc.path}: its id {doc.doc_id!r} is taken by {seen[doc.doc_id]}")
+                continue
+            seen[doc.doc_id] = doc.path
+            docs.append(doc)
     return docs
