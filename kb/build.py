@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .chunking import ChunkSettings, chunk_document
+from .chunking import ChunkSettings, chunk_document, lexical_text
 from .documents import Document, read_documents
 from .errors import DocumentError, KbError
+from .lexical import LexicalIndex
 
 
 @dataclass
@@ -101,7 +102,9 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
             "docs_dir": str(Path(docs).resolve()),
             "counts": {"documents": len(documents), "chunks": len(chunks)},
         }
-        store.write(index_dir, manifest, documents, chunks, vectors)
+        by_id = {d.doc_id: d for d in documents}
+        lexical = LexicalIndex.build([lexical_text(by_id[c.doc_id], c) for c in chunks])
+        store.write(index_dir, manifest, documents, chunks, vectors, lexical)
     prev_keys = {c.key for c in prev.chunks} if prev else set()
     new_ids = {d.doc_id: d for d in documents}
     return BuildStats(

@@ -86,6 +86,13 @@ def context_of(doc: Document, section_path: str) -> str:
     return section_path.split(" › ")[0] if section_path else ""
 
 
+def lexical_text(doc: Document, chunk: Chunk) -> str:
+    """What BM25 sees: the chunk with its document title and full section path, so
+    words of a heading ("碳达峰", a region in the title) match the paragraphs below it."""
+    section = doc.paragraphs[chunk.paragraph - 1].section_path
+    return f"{doc.title} {section}\n{chunk.text}"
+
+
 def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
     chunks = []
     for para in doc.paragraphs:

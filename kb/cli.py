@@ -108,13 +108,12 @@ def build_cmd(docs, index_dir, model, as_json):
             click.echo(f"  {label}: {', '.join(ids)}")
 
 
-def open_index(docs: Path, index_dir: Path, model: str | None, quiet: bool = False):
+def open_index(docs: Path, index_dir: Path, model: str | None):
     """Load the index, building it first when there is none, so a first search works."""
     from . import store
 
     if not store.exists(index_dir):
-        if not quiet:
-            click.echo(f"No index in {index_dir} yet: building it from {docs} first…", err=True)
+        click.echo(f"No index in {index_dir} yet: building it from {docs} first…", err=True)
         _run_build(docs, index_dir, model)
     from .embedding import model_name
 
@@ -135,7 +134,7 @@ def search_cmd(query, k, docs, index_dir, model, as_json):
 
     clean_query(query)  # fail fast, before any model is loaded
     check_k(k)
-    index = open_index(docs, index_dir, model, quiet=as_json)
+    index = open_index(docs, index_dir, model)
     results = search(index, load_embedder(index.model_name), query, k)
     if as_json:
         _echo_json({"query": query, "results": [r.to_dict() for r in results]})
@@ -209,7 +208,7 @@ def eval_cmd(questions, k, docs, index_dir, model, as_json, misses):
     from .search import search
 
     qs = read_questions(questions)
-    index = open_index(docs, index_dir, model, quiet=as_json)
+    index = open_index(docs, index_dir, model)
     embedder = load_embedder(index.model_name)
     report = evaluate(qs, lambda q, kk: search(index, embedder, q, kk), k)
     if not misses:

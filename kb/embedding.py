@@ -55,8 +55,9 @@ class Embedder:
         return np.asarray(vecs, dtype=np.float32)
 
     def token_count(self, text: str, query: bool = False) -> int:
-        prompt = self.model.prompts.get(self._query_prompt if query else self._doc_prompt, "") \
-            if (self._query_prompt if query else self._doc_prompt) else ""
+        """Tokens the model sees for `text`, prompt and special tokens included."""
+        name = self._query_prompt if query else self._doc_prompt
+        prompt = self.model.prompts.get(name, "") if name else ""
         return len(self.model.tokenizer(prompt + text)["input_ids"])
 
 
@@ -87,10 +88,17 @@ def load_embedder(name: str | None = None) -> Embedder:
     else:
         path = name
     _quiet_transformers()
+    import logging
+
+    st_logger = logging.getLogger("sentence_transformers")
+    level = st_logger.level
+    st_logger.setLevel(logging.ERROR)  # it warns that our configured default prompt is in use
     try:
         from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(path, device="cpu")
     except Exception as exc:  # noqa: BLE001 - any loader failure is the user's model choice
         raise ModelError(f"cannot load the embedding model {name!r}: {exc}".splitlines()[0]) from exc
+    finally:
+        st_logger.setLevel(level)
     return Embedder(name, model)

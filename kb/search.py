@@ -62,21 +62,84 @@ def paragraph_url(doc_id: str, paragraph: int) -> str:
     return f"/docs/{quote(doc_id, safe='/')}#p{paragraph}"
 
 
-def search(index: Index, embedder, query: str, k: int = 10) -> list[SearchResult]:
-    """Dense search over chunks, grouped so each paragraph appears once at its best chunk."""
+@dataclass(frozen=True)
+class Fusion:
+    """How dense and BM25 scores are combined (chosen with scripts/tune_fusion.py on seed_dev)."""
+
+    method: str = "blend"  # "blend": weighted min-max normalised scores; "rrf": reciprocal rank fusion
+    dense_weight: float = 0.4  # seed_dev: 0.3-0.7 within one question; cmrc trial: 0.4-0.7 best
+    rrf_k: int = 60
+    candidates: int = 100  # chunks taken from each retriever before fusing
+
+
+DEFAULT_FUSION = Fusion()
+
+
+def _dense(index: Index, embedder, query: str, n: int) -> dict[int, float]:
+    qv = embedder.encode_queries([query])
+    scores, ids = index.faiss_index.search(np.ascontiguousarray(qv, np.float32), n)
+    return {int(i): float(s) for s, i in zip(scores[0], ids[0]) if i >= 0}
+
+
+def _top(scores: np.ndarray, n: int) -> dict[int, float]:
+    if n >= len(scores):
+        ids = np.arange(len(scores))
+    else:
+        ids = np.argpartition(-scores, n)[:n]
+    return {int(i): float(scores[i]) for i in ids if scores[i] > 0}
+
+
+def _normalise(scores: dict[int, float]) -> dict[int, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    span = hi - lo
+    return {i: (s - lo) / span if span > 0 else 1.0 for i, s in scores.items()}
+
+
+def _ranks(scores: dict[int, float]) -> dict[int, int]:
+    return {i: r for r, i in enumerate(sorted(scores, key=scores.get, reverse=True), 1)}
+
+
+def fuse(dense: dict[int, float], lexical: dict[int, float], fusion: Fusion) -> dict[int, float]:
+    """Combined score per chunk; a chunk found by one retriever only gets 0 from the other."""
+    if fusion.method == "rrf":
+        out: dict[int, float] = {}
+        for part, w in ((dense, fusion.dense_weight), (lexical, 1 - fusion.dense_weight)):
+            for i, r in _ranks(part).items():
+                out[i] = out.get(i, 0.0) + w / (fusion.rrf_k + r)
+        return out
+    d, lx = _normalise(dense), _normalise({i: s for i, s in lexical.items()})
+    if lexical:  # BM25 scores are relative to the best match, not to the worst candidate
+        best = max(lexical.values())
+        lx = {i: s / best for i, s in lexical.items()}
+    w = fusion.dense_weight
+    return {i: w * d.get(i, 0.0) + (1 - w) * lx.get(i, 0.0) for i in set(d) | set(lx)}
+
+
+def search(index: Index, embedder, query: str, k: int = 10,
+           fusion: Fusion = DEFAULT_FUSION, mode: str = "hybrid") -> list[SearchResult]:
+    """Hybrid search over chunks, grouped so each paragraph appears once, at its best chunk.
+
+    `mode` is "hybrid", or "dense" / "lexical" alone (for comparisons in kb eval).
+    """
     query = clean_query(query)
     k = check_k(k)
     n = index.faiss_index.ntotal
     if n == 0:
         return []
-    qv = embedder.encode_queries([query])
-    scores, ids = index.faiss_index.search(np.ascontiguousarray(qv, np.float32),
-                                           min(n, k * CANDIDATES_PER_RESULT))
+    want = min(n, max(fusion.candidates, k * CANDIDATES_PER_RESULT))
+    dense = _dense(index, embedder, query, want) if mode in ("hybrid", "dense") else {}
+    lexical = _top(index.lexical.scores(query), want) if mode in ("hybrid", "lexical") else {}
+    if mode == "dense":
+        combined = dense
+    elif mode == "lexical":
+        combined = lexical
+    else:
+        combined = fuse(dense, lexical, fusion)
     results: list[SearchResult] = []
     seen: set[tuple[str, int]] = set()
-    for score, i in zip(scores[0], ids[0]):
-        if i < 0:
-            continue
+    for i in sorted(combined, key=combined.get, reverse=True):
         chunk = index.chunks[i]
         where = (chunk.doc_id, chunk.paragraph)
         if where in seen:
@@ -85,7 +148,7 @@ def search(index: Index, embedder, query: str, k: int = 10) -> list[SearchResult
         doc = index.documents[chunk.doc_id]
         para = doc.paragraphs[chunk.paragraph - 1]
         results.append(SearchResult(
-            rank=len(results) + 1, score=round(float(score), 4), doc_id=doc.doc_id,
+            rank=len(results) + 1, score=round(float(combined[i]), 4), doc_id=doc.doc_id,
             title=doc.title, section=para.section_path, paragraph=para.number,
             chunk_id=chunk.chunk_id, text=para.text,
             citation=citation(doc.title, para.section_path, para.number),

@@ -2,7 +2,8 @@
 
     index/
       CURRENT                 name of the live version (replaced atomically)
-      versions/v-<time>-<id>/ manifest.json, documents.json, chunks.jsonl, vectors.faiss
+      versions/v-<time>-<id>/ manifest.json, documents.json, chunks.jsonl, vectors.faiss,
+                              bm25/ (bm25s's arrays and vocabulary)
 
 A build writes a whole new version folder and only then points CURRENT at it,
 so a crash mid-build leaves the last good index and a reader never sees a
@@ -25,6 +26,7 @@ import numpy as np
 from .chunking import Chunk
 from .documents import Document, Paragraph
 from .errors import IndexMismatch, KbError
+from .lexical import LexicalIndex
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2  # the live one and the one before it, for readers still switching
@@ -48,6 +50,7 @@ class Index:
     documents: dict[str, Document]
     chunks: list[Chunk]
     faiss_index: object
+    lexical: object  # kb.lexical.LexicalIndex
 
     @property
     def model_name(self) -> str:
@@ -130,13 +133,14 @@ def load(root: Path, model_name: str | None = None) -> Index:
             for line in fh:
                 chunks.append(Chunk(**json.loads(line)))
         index = faiss.read_index(str(folder / "vectors.faiss"))
+        lexical = LexicalIndex.load(folder / "bm25")
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorrupt(f"the index at {root} is damaged ({exc}".splitlines()[0]
                            + f"); {_rebuild_hint(root)}") from exc
     if index.ntotal != len(chunks) or index.d != manifest["model"]["dim"]:
         raise IndexCorrupt(f"the index at {root} is damaged (vectors and chunks disagree); "
                            f"{_rebuild_hint(root)}")
-    return Index(root, version, manifest, documents, chunks, index)
+    return Index(root, version, manifest, documents, chunks, index, lexical)
 
 
 def make_faiss(vectors: np.ndarray):
@@ -178,7 +182,7 @@ def build_lock(root: Path):
 
 
 def write(root: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
-          vectors: np.ndarray) -> str:
+          vectors: np.ndarray, lexical: LexicalIndex) -> str:
     """Write a new version and switch CURRENT to it; returns the version name."""
     import faiss
 
@@ -195,8 +199,10 @@ def write(root: Path, manifest: dict, documents: list[Document], chunks: list[Ch
         _write(tmp / "chunks.jsonl",
                "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks))
         faiss.write_index(make_faiss(vectors), str(tmp / "vectors.faiss"))
-        with open(tmp / "vectors.faiss", "rb+") as fh:
-            os.fsync(fh.fileno())
+        lexical.save(tmp / "bm25")
+        for path in [tmp / "vectors.faiss", *(tmp / "bm25").iterdir()]:
+            with open(path, "rb+") as fh:
+                os.fsync(fh.fileno())
         _write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
         _fsync_dir(tmp)
         os.rename(tmp, versions / name)

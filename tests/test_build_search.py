@@ -1,0 +1,123 @@
+"""Building, incremental rebuilds, atomic switches and cited search, on the real model and index."""
+import json
+import shutil
+
+import pytest
+
+from kb import store
+from kb.build import build, changed_since
+from kb.errors import DocumentError, IndexMismatch
+from kb.search import QueryError, search
+from tests.conftest import REPORT
+
+
+def test_gdp_target_question_finds_the_plan_paragraph(loaded_index, embedder):
+    results = search(loaded_index, embedder, "今年地区生产总值增长目标是多少", k=5)
+    top = results[0]
+    assert "地区生产总值增长6%以上" in top.text
+    assert top.paragraph == 20 and top.section == "二、2024年重点工作安排"
+    assert top.citation == "《2024年沈阳市政府工作报告》二、2024年重点工作安排 第20段"
+    assert top.url == "/docs/shenyang-2024#p20"
+    assert top.chunk_id.startswith("shenyang-2024#p20.")
+    assert [r.rank for r in results] == [1, 2, 3, 4, 5]
+    assert len({(r.doc_id, r.paragraph) for r in results}) == 5  # one result per paragraph
+
+
+def test_english_question_about_chinese_text(loaded_index, embedder):
+    results = search(loaded_index, embedder, "How many new academicians did Shenyang gain?", k=5)
+    assert any("新增两院院士5人" in r.text for r in results)
+
+
+def test_bad_queries_are_refused_with_a_clear_message(loaded_index, embedder):
+    for bad in ("", "   \n\t"):
+        with pytest.raises(QueryError, match="empty"):
+            search(loaded_index, embedder, bad)
+    with pytest.raises(QueryError, match="too long"):
+        search(loaded_index, embedder, "沈阳" * 50_000)
+    for k in (0, -1, 10**9, "abc"):
+        with pytest.raises(QueryError, match="k must be"):
+            search(loaded_index, embedder, "沈阳", k=k)
+
+
+def _copy_index(src, dst):
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_editing_one_paragraph_embeds_only_its_chunks(tmp_path, report_dir, built_index, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(report_dir, docs)
+    index_dir = _copy_index(built_index, tmp_path / "index")
+    before = store.load(index_dir)
+    path = docs / REPORT.name
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("沈阳鸡架荣获中国特色旅游商品大赛金奖", "沈阳鸡架荣获国际美食大赛银奖"),
+                    encoding="utf-8")
+    assert changed_since(before, docs)["changed"] == ["shenyang-2024"]
+    stats = build(docs, index_dir, embedder=embedder)
+    para_chunks = [c for c in before.chunks if c.paragraph == 8]
+    assert 0 < stats.embedded <= 2  # only the windows holding the edited sentence
+    assert stats.embedded < len(para_chunks)
+    assert stats.removed == stats.embedded
+    assert stats.reused == len({c.key for c in before.chunks}) - stats.removed
+    assert stats.changed_documents == ["shenyang-2024"]
+    after = store.load(index_dir)
+    top = search(after, embedder, "沈阳鸡架得了什么奖", k=3)
+    assert any("国际美食大赛银奖" in r.text for r in top)
+    # nothing changed: nothing embedded
+    again = build(docs, index_dir, embedder=embedder)
+    assert (again.embedded, again.removed) == (0, 0)
+
+
+def test_removed_report_is_dropped(tmp_path, report_dir, built_index, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(report_dir, docs)
+    (docs / "extra.txt").write_text("另一份报告。\n\n全市新建口袋公园1000座，市民休闲更方便了。\n", encoding="utf-8")
+    index_dir = _copy_index(built_index, tmp_path / "index")
+    stats = build(docs, index_dir, embedder=embedder)
+    assert stats.added_documents == ["extra"] and stats.embedded == 1
+    (docs / "extra.txt").unlink()
+    stats = build(docs, index_dir, embedder=embedder)
+    assert stats.removed_documents == ["extra"] and stats.removed == 1 and stats.embedded == 0
+    assert "extra" not in store.load(index_dir).documents
+
+
+def test_interrupted_build_keeps_the_previous_index(tmp_path, report_dir, built_index, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(report_dir, docs)
+    index_dir = _copy_index(built_index, tmp_path / "index")
+    version = store.current_version(index_dir)
+    (docs / REPORT.name).write_text("全新的内容。" * 10, encoding="utf-8")
+
+    def explode(total):
+        def step(n):
+            raise KeyboardInterrupt
+        return step
+
+    with pytest.raises(KeyboardInterrupt):
+        build(docs, index_dir, embedder=embedder, progress=explode)
+    assert store.current_version(index_dir) == version
+    results = search(store.load(index_dir), embedder, "今年地区生产总值增长目标是多少", k=1)
+    assert "地区生产总值增长6%以上" in results[0].text
+    assert not [p for p in (index_dir / "versions").iterdir() if p.name.startswith(".tmp")]
+
+
+def test_index_from_another_model_or_format_is_refused(tmp_path, built_index):
+    index_dir = _copy_index(built_index, tmp_path / "index")
+    with pytest.raises(IndexMismatch, match="kb build"):
+        store.load(index_dir, model_name="some/other-model")
+    manifest_path = index_dir / "versions" / store.current_version(index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format"] = 99
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="format 99"):
+        store.load(index_dir)
+
+
+def test_empty_or_missing_folder(tmp_path, embedder):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DocumentError, match="no readable reports"):
+        build(tmp_path / "empty", tmp_path / "index", embedder=embedder)
+    with pytest.raises(DocumentError, match="does not exist"):
+        build(tmp_path / "missing", tmp_path / "index", embedder=embedder)
+    assert not store.exists(tmp_path / "index")

@@ -1,0 +1,69 @@
+"""Reading reports: encodings, paragraphs as a reader counts them, section paths."""
+from pathlib import Path
+
+from kb.documents import parse_text, read_documents
+from tests.conftest import REPORT
+
+REPORT_TEXT = REPORT.read_text(encoding="utf-8")
+
+
+def test_bundled_report_structure():
+    doc = parse_text(REPORT_TEXT, "shenyang-2024")
+    assert doc.title == "2024年沈阳市政府工作报告"
+    first = doc.paragraphs[0]
+    assert (first.number, first.text) == (1, "各位代表：")
+    p20 = doc.paragraphs[19]
+    assert p20.number == 20 and "地区生产总值增长6%以上" in p20.text
+    assert p20.section_path == "二、2024年重点工作安排"
+    p24 = doc.paragraphs[23]
+    assert p24.section_path == "二、2024年重点工作安排 › （一）坚持以重大工程项目为支撑… › 做大做强城市经济实力"
+    p7 = doc.paragraphs[6]
+    assert p7.section_path == "一、2023年工作回顾 › （一）发展态势向上向好"
+    heading = doc.paragraphs[2]
+    assert heading.heading and heading.text == "一、2023年工作回顾"
+
+
+def _write(folder: Path, name: str, data: bytes) -> None:
+    (folder / name).write_bytes(data)
+
+
+def test_encodings_and_line_endings(tmp_path):
+    text = "2023年某市政府工作报告\n\n一、工作回顾\n\n粮食产量突破81.5亿斤。\n"
+    _write(tmp_path, "gbk.txt", text.encode("gbk"))
+    _write(tmp_path, "bom.txt", b"\xef\xbb\xbf" + text.encode("utf-8"))
+    _write(tmp_path, "crlf.txt", text.replace("\n", "\r\n").encode("utf-8"))
+    docs = {d.doc_id: d for d in read_documents(tmp_path)}
+    assert set(docs) == {"gbk", "bom", "crlf"}
+    for doc in docs.values():
+        assert doc.title == "2023年某市政府工作报告"
+        assert [p.text for p in doc.paragraphs] == ["一、工作回顾", "粮食产量突破81.5亿斤。"]
+        assert doc.paragraphs[1].section_path == "一、工作回顾"
+
+
+def test_binary_and_undecodable_files_are_skipped_with_a_warning(tmp_path):
+    _write(tmp_path, "good.txt", "有用的段落内容。".encode("utf-8"))
+    _write(tmp_path, "binary.txt", b"\x00\x01\x02PK\x00\x00" * 50)
+    _write(tmp_path, "empty.md", b"")
+    warnings = []
+    docs = read_documents(tmp_path, warn=warnings.append)
+    assert [d.doc_id for d in docs] == ["good"]
+    assert any("binary.txt" in w for w in warnings) and any("empty.md" in w for w in warnings)
+
+
+def test_markdown_headings_and_wrapped_paragraphs(tmp_path):
+    md = "# Annual Report\n\n## Economy\n\nGrowth was strong\nacross the year.\n\nSecond paragraph.\n"
+    _write(tmp_path, "r.md", md.encode())
+    doc = read_documents(tmp_path)[0]
+    assert doc.title == "Annual Report"
+    texts = [p.text for p in doc.paragraphs]
+    assert texts == ["Economy", "Growth was strong across the year.", "Second paragraph."]
+    assert doc.paragraphs[1].section_path == "Economy"
+
+
+def test_jsonl_corpus_gives_one_document_a_line(tmp_path):
+    _write(tmp_path, "c.jsonl", ('{"id": "p1", "title": "甲", "text": "第一段。"}\n'
+                                 'not json\n{"id": "p2", "title": "乙", "text": "第二段。"}\n').encode())
+    warnings = []
+    docs = read_documents(tmp_path / "c.jsonl", warn=warnings.append)
+    assert [(d.doc_id, d.title) for d in docs] == [("p1", "甲"), ("p2", "乙")]
+    assert len(warnings) == 1 and "line 2" in warnings[0]
