@@ -47,6 +47,7 @@ class Document:
     path: str
     checksum: str
     paragraphs: tuple[Paragraph, ...] = field(default_factory=tuple)
+    year: int | None = None  # the year the report speaks from: its "今年"
 
 
 def decode(data: bytes, name: str = "file") -> str:
@@ -194,7 +195,16 @@ def parse_text(text: str, doc_id: str, path: str = "", title: str | None = None,
             path_ = path_ + (own,)
         paragraphs.append(Paragraph(number, block, path_, is_heading))
     checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Document(doc_id, title, path, checksum, tuple(paragraphs))
+    return Document(doc_id, title, path, checksum, tuple(paragraphs), year_of(title, path))
+
+
+def year_of(*names: str) -> int | None:
+    """The year in a title like "2024年沈阳市政府工作报告" or a file name like "2024-beijing"."""
+    for name in names:
+        m = re.search(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)", name or "")
+        if m:
+            return int(m.group(1))
+    return None
 
 
 def doc_id_for(path: Path, root: Path) -> str:

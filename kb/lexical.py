@@ -114,11 +114,21 @@ class LexicalIndex:
 
         return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False))
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for the query (zeros when no term is known)."""
+    def scores(self, query: str) -> tuple[np.ndarray, float]:
+        """BM25 score of every chunk for the query, and how much of the query the index
+        knows (the IDF-weighted share of its terms). An English question over Chinese
+        reports matches only "2024", a term in half the chunks: its BM25 ranking says little."""
         vocab = self.retriever.vocab_dict
-        terms = [t for t in dict.fromkeys(tokenize(query)) if t in vocab]
-        n = self.retriever.scores["num_docs"]
+        words = list(dict.fromkeys(tokenize(query)))
+        terms = [t for t in words if t in vocab]
+        n = int(self.retriever.scores["num_docs"])
         if not terms:
-            return np.zeros(n, dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(terms), dtype=np.float32)
+            return np.zeros(n, dtype=np.float32), 0.0
+        indptr = self.retriever.scores["indptr"]
+
+        def idf(df: int) -> float:
+            return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+        known = sum(idf(int(indptr[vocab[t] + 1] - indptr[vocab[t]])) for t in terms)
+        total = known + idf(0) * (len(words) - len(terms))
+        return np.asarray(self.retriever.get_scores(terms), dtype=np.float32), known / total

@@ -121,3 +121,28 @@ def test_empty_or_missing_folder(tmp_path, embedder):
     with pytest.raises(DocumentError, match="does not exist"):
         build(tmp_path / "missing", tmp_path / "index", embedder=embedder)
     assert not store.exists(tmp_path / "index")
+
+
+def test_results_say_why_they_matched(loaded_index, embedder):
+    top = search(loaded_index, embedder, "停车难怎么解决", k=3)[0]
+    assert "扩容停车泊位3万个以上" in top.text
+    marked = [top.text[s:e] for s, e in top.highlights]
+    assert "停车难" in marked and "怎么" not in "".join(marked)  # stop words are not marked
+    assert top.best_sentence["text"] == "扩容停车泊位3万个以上，努力缓解“停车难”问题。"
+    s, e = top.best_sentence["start"], top.best_sentence["end"]
+    assert top.text[s:e] == top.best_sentence["text"]
+
+
+def test_exact_terms_and_traditional_characters(loaded_index, embedder):
+    for query, gold in (("5G基站", "5G基站"), ("粮食产量81.5亿斤", "粮食产量突破81.5亿斤"),
+                        ("瀋陽鸡架獲獎", "沈阳鸡架荣获中国特色旅游商品大赛金奖"),
+                        ("ＰＭ２．５", "PM2.5")):
+        results = search(loaded_index, embedder, query, k=3)
+        assert any(gold in r.text for r in results), query
+
+
+def test_last_year_and_this_year_go_to_their_sections(loaded_index, embedder):
+    this_year = search(loaded_index, embedder, "今年地区生产总值增长目标", k=1)[0]
+    last_year = search(loaded_index, embedder, "去年地区生产总值增长了多少", k=1)[0]
+    assert this_year.section.startswith("二、2024年重点工作安排")
+    assert last_year.section.startswith("一、2023年工作回顾")
