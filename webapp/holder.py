@@ -1,0 +1,66 @@
+"""The live index of a running server, swapped for a newer version without a restart.
+
+A build switches index/CURRENT atomically; the holder notices (at most once per
+`reload_seconds`), loads the new version beside the old one and swaps the
+reference. Requests already running keep the index they started with, so none
+fails during the switch.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from kb import store
+from kb.errors import KbError
+
+
+class IndexHolder:
+    def __init__(self, root: Path, model: str | None = None, reload_seconds: float = 1.0):
+        self.root = Path(root)
+        self.model = model
+        self.reload_seconds = reload_seconds
+        self._index: store.Index | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self.last_error: str | None = None
+
+    def get(self) -> store.Index:
+        """The newest readable index; raises KbError only when none was ever loaded."""
+        index = self._index
+        now = time.monotonic()
+        if index is not None and now - self._checked < self.reload_seconds:
+            return index
+        with self._lock:
+            if self._index is not None and time.monotonic() - self._checked < self.reload_seconds:
+                return self._index
+            self._checked = time.monotonic()
+            try:
+                version = store.current_version(self.root)
+                if self._index is None or version != self._index.version:
+                    self._index = store.load(self.root, self.model)
+                self.last_error = None
+            except KbError as exc:
+                self.last_error = str(exc)
+                if self._index is None:
+                    raise
+            return self._index
+
+    def embedder(self):
+        from kb.embedding import load_embedder
+
+        return load_embedder(self.get().model_name)
+
+    def refresh(self) -> store.Index:
+        """Load the newest version now (after a build in this process)."""
+        self._checked = 0.0
+        return self.get()
+
+    def search(self, query: str, k: int = 10):
+        """Search the live index; returns (results, milliseconds taken)."""
+        from kb.search import search
+
+        started = time.perf_counter()
+        index = self.get()
+        results = search(index, self.embedder(), query, k)
+        return results, round((time.perf_counter() - started) * 1000, 1)

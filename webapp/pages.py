@@ -1,0 +1,77 @@
+"""The pages people use: the search page and the report view."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from markupsafe import Markup, escape
+
+from kb.errors import KbError
+from kb.search import QueryError
+
+bp = Blueprint("pages", __name__)
+
+EXAMPLES = ["今年地区生产总值增长目标是多少", "停车难怎么解决", "沈阳鸡架得了什么奖", "What is the GDP growth target?"]
+
+
+def marked(text: str, spans, best: dict | None) -> Markup:
+    """Paragraph text as HTML: query terms in <mark>, the best sentence in <span class=best>.
+    Every piece of user or report text is escaped."""
+    cuts = {0, len(text)}
+    for s, e in spans:
+        cuts |= {s, e}
+    if best:
+        cuts |= {best["start"], best["end"]}
+    cuts = sorted(c for c in cuts if 0 <= c <= len(text))
+    in_best_open = False
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        piece = escape(text[a:b])
+        inside_best = bool(best) and best["start"] <= a and b <= best["end"]
+        if inside_best and not in_best_open:
+            out.append(Markup('<span class="best">'))
+            in_best_open = True
+        elif not inside_best and in_best_open:
+            out.append(Markup("</span>"))
+            in_best_open = False
+        if any(s <= a and b <= e for s, e in spans):
+            piece = Markup("<mark>") + piece + Markup("</mark>")
+        out.append(piece)
+    if in_best_open:
+        out.append(Markup("</span>"))
+    return Markup("").join(out)
+
+
+def _status():
+    from .api import status_data
+
+    try:
+        return status_data()
+    except KbError:
+        return None
+
+
+@bp.get("/")
+def index():
+    q = request.args.get("q", "")
+    results, ms, err = [], None, None
+    if q.strip():
+        try:
+            results, ms = current_app.extensions["kb"].search(q, request.args.get("k", "10"))
+        except QueryError as exc:
+            err = str(exc)
+        except KbError as exc:
+            err = f"索引不可用：{exc}"
+    cards = [{"r": r, "html": marked(r.text, r.highlights, r.best_sentence)} for r in results]
+    return render_template("search.html", q=q, cards=cards, ms=ms, error=err,
+                           examples=EXAMPLES, status=_status())
+
+
+@bp.get("/docs/<path:doc_id>")
+def document(doc_id):
+    try:
+        index = current_app.extensions["kb"].get()
+    except KbError as exc:
+        return render_template("error.html", code=503, message=str(exc)), 503
+    doc = index.documents.get(doc_id)
+    if doc is None:
+        abort(404)
+    return render_template("document.html", doc=doc, status=_status())
