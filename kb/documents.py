@@ -257,11 +257,12 @@ def find_files(root: Path) -> list[Path]:
     return sorted(files)
 
 
-def read_documents(root: Path, warn=None) -> list[Document]:
-    """Read every report below `root`; a file that cannot be read is reported via
-    `warn(message)` and skipped, so one bad file never stops the rest."""
+def read_documents(root: Path, warn=None, files: list[Path] | None = None) -> list[Document]:
+    """Read every report below `root` (or the given `files` of it); a file that cannot be
+    read, or vanished since it was listed, is reported via `warn(message)` and skipped,
+    so one bad file never stops the rest."""
     root = Path(root)
-    files = find_files(root)
+    files = find_files(root) if files is None else files
     base = root.parent if root.is_file() else root
     docs: list[Document] = []
     seen: dict[str, str] = {}
