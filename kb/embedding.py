@@ -31,14 +31,18 @@ class Embedder:
 
     def encode_passages(self, texts: list[str], batch_size: int = 32,
                         progress=None) -> np.ndarray:
-        """Embed passages; `progress(n)` is called after each batch with its size."""
+        """Embed passages; `progress(n)` is called as each slice of `n` texts is done.
+
+        Texts are sorted by length so each batch pads to similar lengths, and handed
+        to the model in large slices so its own per-call overhead stays negligible.
+        """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        # Sort by length so each batch pads to similar lengths, then restore order.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for i in range(0, len(texts), batch_size):
-            idx = order[i : i + batch_size]
+        step = batch_size * 8
+        for i in range(0, len(texts), step):
+            idx = order[i : i + step]
             out[idx] = self._encode([texts[j] for j in idx], self._doc_prompt, batch_size)
             if progress:
                 progress(len(idx))

