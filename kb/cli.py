@@ -123,26 +123,34 @@ def open_index(docs: Path, index_dir: Path, model: str | None):
 @cli.command("search")
 @click.argument("query")
 @click.option("-k", "k", default=10, show_default=True, help="How many paragraphs to return.")
+@click.option("--doc", "doc_ids", multiple=True, help="Only this document id (repeat for several).")
+@click.option("--year", default=None, help="Only reports of this year.")
+@click.option("--region", default=None, help="Only reports about this region (e.g. 北京, Beijing).")
 @docs_option
 @index_option
 @model_option
 @json_option
-def search_cmd(query, k, docs, index_dir, model, as_json):
+def search_cmd(query, k, doc_ids, year, region, docs, index_dir, model, as_json):
     """Search the reports; one result per paragraph, with its citation."""
     from .embedding import load_embedder
-    from .search import check_k, clean_query, search
+    from .regions import short_name
+    from .search import check_k, clean_query, make_filters, search
 
     clean_query(query)  # fail fast, before any model is loaded
     check_k(k)
+    filters = make_filters(doc_ids, year, short_name(region))
     index = open_index(docs, index_dir, model)
-    results = search(index, load_embedder(index.model_name), query, k)
+    unknown = [d for d in doc_ids if d not in index.documents]
+    if unknown:
+        raise click.ClickException(f"no document {unknown[0]!r} in the index; `kb status` lists them")
+    results = search(index, load_embedder(index.model_name), query, k, filters=filters)
     if as_json:
         _echo_json({"query": query, "results": [r.to_dict() for r in results]})
         return
     if not results:
         click.echo("No results.")
     for r in results:
-        click.secho(f"{r.rank}. {r.citation}", bold=True)
+        click.secho(f"{r.rank}. {r.citation}" + (f"  [{r.year}]" if r.year else ""), bold=True)
         click.echo(f"   {r.text}")
         click.secho(f"   score {r.score:.3f} · {r.url}", dim=True)
         click.echo()

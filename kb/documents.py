@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DocumentError
+from .regions import region_from_name, region_from_title, short_name
 
-SUFFIXES = (".txt", ".md", ".markdown", ".jsonl")
+SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".docx", ".pdf", ".html", ".htm")
 SECTION_SEP = " › "
 
 # Heading patterns of Chinese reports, by level.
@@ -48,6 +49,7 @@ class Document:
     checksum: str
     paragraphs: tuple[Paragraph, ...] = field(default_factory=tuple)
     year: int | None = None  # the year the report speaks from: its "今年"
+    region: str | None = None  # short name of the place it is about: 沈阳, 北京, 全国
 
 
 def decode(data: bytes, name: str = "file") -> str:
@@ -95,9 +97,10 @@ def split_blocks(text: str, markdown: bool = False) -> list[str]:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     raw = [_clean(x) for x in text.split("\n")]
-    has_blank = any(not x for x in raw) and any(
-        raw[i] and raw[i + 1] for i in range(len(raw) - 1)
-    )
+    lines = [x for x in raw if x]
+    ended = sum(1 for x in lines if x[-1] in "。！？：；.!?:;”\"」』)）") / max(1, len(lines))
+    # Hard-wrapped text: paragraphs separated by blank lines, most lines stopping mid-sentence.
+    has_blank = len(lines) < len(raw) and ended < 0.5
     blocks: list[str] = []
     pending: list[str] = []
 
@@ -154,33 +157,59 @@ def _label(sentence: str) -> str:
     return sentence
 
 
-def _title_from(blocks: list[str], markdown: bool) -> str | None:
-    if not blocks:
-        return None
-    first = blocks[0]
-    if markdown and first.startswith("# "):
-        return first[2:].strip()
-    if len(first) <= 50 and _TITLE_WORDS.search(first) and not any(c in first for c in "。，："):
-        return first
+# Web copies of reports carry page furniture: buttons, font-size controls, source and date lines.
+_FURNITURE = re.compile(
+    r"^(下载|打印|全屏|收藏|分享|分享到.*|加大|还原|减小|关闭|返回顶部|【?字号[：:].*|[【】]|"
+    r"(来源|时间|发布时间|发布日期|日期|作者|编辑|责任编辑|浏览次数|点击数|访问量)[：:].{0,40}|"
+    r"(扫一扫|打印本页|关闭窗口|【打印】|【关闭】).*)$")
+
+
+def is_furniture(block: str) -> bool:
+    return len(block) <= 50 and bool(_FURNITURE.match(block))
+
+
+def text_blocks(text: str, markdown: bool = False) -> list[tuple[str, int | None]]:
+    """Plain text or Markdown as (block, heading level or None to infer) pairs."""
+    out = []
+    for block in split_blocks(text, markdown):
+        if markdown and block.startswith("#"):
+            out.append((block.lstrip("#").strip(), len(block) - len(block.lstrip("#"))))
+        else:
+            out.append((block, None))
+    return out
+
+
+def _find_title(blocks: list[tuple[str, int | None]]) -> int | None:
+    """Index of the title among the first blocks: a Markdown H1, or a short line naming a report."""
+    for i, (block, level) in enumerate(blocks[:12]):
+        if level == 1 and i == 0:
+            return i
+        if len(block) <= 50 and _TITLE_WORDS.search(block) and not any(c in block for c in "。，："):
+            return i
     return None
 
 
-def parse_text(text: str, doc_id: str, path: str = "", title: str | None = None,
-               markdown: bool = False) -> Document:
-    """Structure decoded text into a Document with numbered paragraphs and section paths."""
-    blocks = split_blocks(text, markdown)
-    found = _title_from(blocks, markdown)
-    if found:
-        blocks = blocks[1:]
-    title = title or found or Path(path or doc_id).stem
+def structure(blocks: list[tuple[str, int | None]], doc_id: str, path: str = "",
+              title: str | None = None, checksum: str = "", title_hint: str | None = None) -> Document:
+    """Blocks to a Document: the title found, furniture dropped, paragraphs numbered,
+    each with its section path. `level` None means: infer a heading from the text."""
+    blocks = [(b, lv) for b, lv in blocks if b and not is_furniture(b)]
+    found = _find_title(blocks)
+    if found is not None:
+        found_title = blocks[found][0]
+        blocks = blocks[found + 1:] if found < 3 or all(
+            len(b) <= 60 for b, _ in blocks[:found]) else blocks[:found] + blocks[found + 1:]
+    else:
+        found_title = None
+    if title_hint and title_hint.lower() in ("untitled", "无标题", "document"):
+        title_hint = None
+    title = title or found_title or title_hint or Path(path or doc_id).stem
     section: dict[int, str] = {}
     paragraphs = []
-    for number, block in enumerate(blocks, start=1):
+    for number, (block, explicit) in enumerate(blocks, start=1):
         level, is_heading, own = 0, False, None
-        if markdown and block.startswith("#"):
-            hashes = len(block) - len(block.lstrip("#"))
-            block = block.lstrip("#").strip()
-            level, is_heading = hashes, True
+        if explicit:
+            level, is_heading = explicit, True
         else:
             level = _heading_level(block)
             if level:
@@ -194,8 +223,18 @@ def parse_text(text: str, doc_id: str, path: str = "", title: str | None = None,
         if own:
             path_ = path_ + (own,)
         paragraphs.append(Paragraph(number, block, path_, is_heading))
+    if not checksum:
+        checksum = hashlib.sha256("\n".join(b for b, _ in blocks).encode("utf-8")).hexdigest()
+    stem = Path(path).stem if path else doc_id
+    region = region_from_title(title) or region_from_name(stem)
+    return Document(doc_id, title, path, checksum, tuple(paragraphs), year_of(title, path), region)
+
+
+def parse_text(text: str, doc_id: str, path: str = "", title: str | None = None,
+               markdown: bool = False) -> Document:
+    """Structure decoded text into a Document with numbered paragraphs and section paths."""
     checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Document(doc_id, title, path, checksum, tuple(paragraphs), year_of(title, path))
+    return structure(text_blocks(text, markdown), doc_id, path, title, checksum)
 
 
 def year_of(*names: str) -> int | None:
@@ -236,10 +275,21 @@ def read_file(path: Path, root: Path, warn=None) -> list[Document]:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise DocumentError(f"{path}: empty file")
+    suffix = path.suffix.lower()
+    from .formats import READERS
+
+    if suffix in READERS:
+        blocks, title = READERS[suffix](data, str(path))
+        if not blocks:
+            raise DocumentError(f"{path}: no text found")
+        checksum = hashlib.sha256(data).hexdigest()
+        return [structure(blocks, doc_id_for(path, root), str(path), checksum=checksum, title_hint=title)]
     text = decode(data, str(path))
     if not text.strip():
         raise DocumentError(f"{path}: empty file")
-    if path.suffix.lower() == ".jsonl":
+    if suffix == ".jsonl":
         return read_jsonl(path, text, warn)
     return [parse_text(text, doc_id_for(path, root), str(path),
                        markdown=path.suffix.lower() in (".md", ".markdown"))]
@@ -257,6 +307,49 @@ def find_files(root: Path) -> list[Path]:
     return sorted(files)
 
 
+META_SUFFIX = ".meta.json"
+MANIFEST = "manifest.csv"
+
+
+def _side_metadata(path: Path, root: Path, manifests: dict[Path, dict]) -> dict:
+    """Metadata a user gave beside a report: `<file>.meta.json`, or a row of the folder's
+    manifest.csv (columns file, title, year, region). The file wins over the manifest."""
+    folder = path.parent
+    if folder not in manifests:
+        rows: dict = {}
+        try:
+            import csv
+
+            with open(folder / MANIFEST, encoding="utf-8-sig", newline="") as fh:
+                rows = {row.get("file", ""): row for row in csv.DictReader(fh)}
+        except (OSError, UnicodeDecodeError, csv.Error):
+            rows = {}
+        manifests[folder] = rows
+    meta = dict(manifests[folder].get(path.name, {}))
+    side = path.with_name(path.name + META_SUFFIX)
+    if side.is_file():
+        try:
+            meta.update(json.loads(side.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass
+    return {k: v for k, v in meta.items() if k in ("title", "year", "region") and v not in (None, "")}
+
+
+def with_metadata(doc: Document, meta: dict) -> Document:
+    from dataclasses import replace
+
+    if not meta:
+        return doc
+    year = meta.get("year")
+    try:
+        year = int(year) if year is not None else doc.year
+    except (TypeError, ValueError):
+        year = doc.year
+    title = meta.get("title") or doc.title
+    region = short_name(meta.get("region")) or region_from_title(title) or doc.region
+    return replace(doc, title=title, year=year, region=region)
+
+
 def read_documents(root: Path, warn=None, files: list[Path] | None = None) -> list[Document]:
     """Read every report below `root` (or the given `files` of it); a file that cannot be
     read, or vanished since it was listed, is reported via `warn(message)` and skipped,
@@ -266,6 +359,7 @@ def read_documents(root: Path, warn=None, files: list[Path] | None = None) -> li
     base = root.parent if root.is_file() else root
     docs: list[Document] = []
     seen: dict[str, str] = {}
+    manifests: dict[Path, dict] = {}
     for path in files:
         try:
             found = read_file(path, base, warn)
@@ -273,7 +367,9 @@ def read_documents(root: Path, warn=None, files: list[Path] | None = None) -> li
             if warn:
                 warn(f"skipped {exc}")
             continue
+        meta = _side_metadata(path, base, manifests) if path.suffix.lower() != ".jsonl" else {}
         for doc in found:
+            doc = with_metadata(doc, meta)
             if doc.doc_id in seen:
                 if warn:
                     warn(f"skipped {doc.path}: its id {doc.doc_id!r} is taken by {seen[doc.doc_id]}")

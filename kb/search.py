@@ -25,6 +25,8 @@ class SearchResult:
     score: float
     doc_id: str
     title: str
+    year: int | None
+    region: str | None
     section: str
     paragraph: int
     chunk_id: str
@@ -81,9 +83,56 @@ class Fusion:
 DEFAULT_FUSION = Fusion()
 
 
-def _dense(index: Index, embedder, query: str, n: int) -> dict[int, float]:
-    qv = embedder.encode_queries([query])
-    scores, ids = index.faiss_index.search(np.ascontiguousarray(qv, np.float32), n)
+@dataclass(frozen=True)
+class Filters:
+    """Narrow a search to some documents: by id, year or region (each None = any)."""
+
+    doc: tuple[str, ...] | None = None
+    year: int | None = None
+    region: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.doc or self.year or self.region)
+
+    def allows(self, doc) -> bool:
+        return ((not self.doc or doc.doc_id in self.doc) and (not self.year or doc.year == self.year)
+                and (not self.region or doc.region == self.region))
+
+
+def make_filters(doc=None, year=None, region=None) -> Filters:
+    """Validated filters from user input (CLI options or URL parameters)."""
+    if isinstance(doc, str):
+        doc = tuple(d for d in doc.split(",") if d.strip()) or None
+    elif doc:
+        doc = tuple(doc)
+    if year not in (None, ""):
+        try:
+            year = int(year)
+        except (TypeError, ValueError):
+            raise QueryError(f"year must be a year such as 2024, not {year!r}") from None
+    else:
+        year = None
+    return Filters(doc or None, year, region or None)
+
+
+def _mask(index: Index, filters: Filters) -> np.ndarray | None:
+    if not filters:
+        return None
+    allowed = {d.doc_id for d in index.documents.values() if filters.allows(d)}
+    return np.fromiter((c.doc_id in allowed for c in index.chunks), dtype=bool, count=len(index.chunks))
+
+
+def _dense(index: Index, embedder, query: str, n: int, mask: np.ndarray | None = None) -> dict[int, float]:
+    import faiss
+
+    qv = np.ascontiguousarray(embedder.encode_queries([query]), np.float32)
+    if mask is None:
+        scores, ids = index.faiss_index.search(qv, n)
+    else:
+        sel = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
+        params = (faiss.SearchParametersIVF(sel=sel, nprobe=index.faiss_index.nprobe)
+                  if isinstance(index.faiss_index, faiss.IndexIVF) else faiss.SearchParameters(sel=sel))
+        scores, ids = index.faiss_index.search(qv, n, params=params)
     return {int(i): float(s) for s, i in zip(scores[0], ids[0]) if i >= 0}
 
 
@@ -126,22 +175,28 @@ def fuse(dense: dict[int, float], lexical: dict[int, float], fusion: Fusion,
     return {i: w * d.get(i, 0.0) + lex_weight * lx.get(i, 0.0) for i in set(d) | set(lx)}
 
 
-def search(index: Index, embedder, query: str, k: int = 10,
-           fusion: Fusion = DEFAULT_FUSION, mode: str = "hybrid") -> list[SearchResult]:
+def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,
+           mode: str = "hybrid", filters: Filters = Filters()) -> list[SearchResult]:
     """Hybrid search over chunks, grouped so each paragraph appears once, at its best chunk.
 
-    `mode` is "hybrid", or "dense" / "lexical" alone (for comparisons in kb eval).
+    `mode` is "hybrid", or "dense" / "lexical" alone (for comparisons in kb eval);
+    `filters` keeps only some documents.
     """
     query = clean_query(query)
     k = check_k(k)
     n = index.faiss_index.ntotal
     if n == 0:
         return []
+    mask = _mask(index, filters)
+    if mask is not None and not mask.any():
+        return []
     want = min(n, max(fusion.candidates, k * CANDIDATES_PER_RESULT))
-    dense = _dense(index, embedder, query, want) if mode in ("hybrid", "dense") else {}
+    dense = _dense(index, embedder, query, want, mask) if mode in ("hybrid", "dense") else {}
     lexical, coverage = {}, 0.0
     if mode in ("hybrid", "lexical"):
         all_scores, coverage = index.lexical.scores(query)
+        if mask is not None:
+            all_scores = np.where(mask, all_scores, 0)
         lexical = _top(all_scores, want)
     if mode == "dense":
         combined = dense
@@ -162,7 +217,7 @@ def search(index: Index, embedder, query: str, k: int = 10,
         para = doc.paragraphs[chunk.paragraph - 1]
         results.append(SearchResult(
             rank=len(results) + 1, score=round(float(combined[i]), 4), doc_id=doc.doc_id,
-            title=doc.title, section=para.section_path, paragraph=para.number,
+            title=doc.title, year=doc.year, region=doc.region, section=para.section_path, paragraph=para.number,
             chunk_id=chunk.chunk_id, text=para.text,
             citation=citation(doc.title, para.section_path, para.number),
             url=paragraph_url(doc.doc_id, para.number),
@@ -171,3 +226,16 @@ def search(index: Index, embedder, query: str, k: int = 10,
         if len(results) == k:
             break
     return results
+
+
+def facets(results: list[SearchResult]) -> dict:
+    """How many of these results come from each document and each year, most first."""
+    docs: dict[str, dict] = {}
+    years: dict[int, int] = {}
+    for r in results:
+        d = docs.setdefault(r.doc_id, {"doc_id": r.doc_id, "title": r.title, "year": r.year, "count": 0})
+        d["count"] += 1
+        if r.year:
+            years[r.year] = years.get(r.year, 0) + 1
+    return {"documents": sorted(docs.values(), key=lambda d: -d["count"]),
+            "years": [{"year": y, "count": c} for y, c in sorted(years.items(), key=lambda x: (-x[1], -x[0]))]}

@@ -114,7 +114,7 @@ def _doc_to_json(doc: Document) -> dict:
 
 def _doc_from_json(d: dict) -> Document:
     paras = tuple(Paragraph(n, t, tuple(s), h) for n, t, s, h in d["paragraphs"])
-    return Document(d["doc_id"], d["title"], d["path"], d["checksum"], paras, d.get("year"))
+    return Document(d["doc_id"], d["title"], d["path"], d["checksum"], paras, d.get("year"), d.get("region"))
 
 
 def load(root: Path, model_name: str | None = None) -> Index:

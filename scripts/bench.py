@@ -44,6 +44,13 @@ def ms_stats(values):
     return {"p50_ms": pct(values, 50), "p95_ms": pct(values, 95), "n": len(values)}
 
 
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -215,7 +222,22 @@ def step_cold(work: Path) -> dict:
 
 # -- scale -----------------------------------------------------------------------------------
 
-def synthetic_index(n: int, real: np.ndarray, sentences: list[list[str]], texts: list[str], seed: int = 0):
+def exact_top10(vecs: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Brute-force reference, block by block so it needs no second copy of the vectors."""
+    best_s = np.full((len(queries), 10), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(queries), 10), dtype=np.int64)
+    for s in range(0, len(vecs), 100_000):
+        scores = queries @ vecs[s : s + 100_000].T
+        top = np.argpartition(-scores, 10, axis=1)[:, :10]
+        cand_s = np.concatenate([best_s, np.take_along_axis(scores, top, 1)], axis=1)
+        cand_i = np.concatenate([best_i, top + s], axis=1)
+        keep = np.argsort(-cand_s, axis=1)[:, :10]
+        best_s, best_i = np.take_along_axis(cand_s, keep, 1), np.take_along_axis(cand_i, keep, 1)
+    return best_i
+
+
+def synthetic_index(n: int, real: np.ndarray, sentences: list[list[str]], texts: list[str],
+                    queries: np.ndarray, seed: int = 0):
     """n chunks: vectors are normalised random vectors scattered around the report's real chunk
     embeddings (random noise of norm 0.5, so cos to their anchor is about 0.9), texts and BM25
     terms are report sentences recombined two or three at a time."""
@@ -233,14 +255,18 @@ def synthetic_index(n: int, real: np.ndarray, sentences: list[list[str]], texts:
         noise = rng.standard_normal((e - s, real.shape[1]), dtype=np.float32) * (0.5 / np.sqrt(real.shape[1]))
         block = real[rng.integers(0, len(real), e - s)] + noise
         vecs[s:e] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    truth = exact_top10(vecs, queries)
     faiss_index = make_faiss(vecs)
+    del vecs  # the index holds its own copy, as after a real build
     timings["vectors_seconds"] = round(time.perf_counter() - t, 2)
+    timings["rss_after_vectors_mb"] = rss_mb()
     t = time.perf_counter()
     picks = [rng.integers(0, len(sentences), int(rng.integers(2, 4))) for _ in range(n)]
     corpus = [[tok for i in p for tok in sentences[i]] for p in picks]
     lexical = LexicalIndex.from_tokens(corpus)
     del corpus
     timings["bm25_seconds"] = round(time.perf_counter() - t, 2)
+    timings["rss_after_bm25_mb"] = rss_mb()
     per_doc = 1000
     chunks, docs = [], {}
     for d in range(0, n, per_doc):
@@ -250,8 +276,9 @@ def synthetic_index(n: int, real: np.ndarray, sentences: list[list[str]], texts:
         docs[doc_id] = Document(doc_id, doc_id, "", "", paras)
         chunks += [Chunk(f"{doc_id}#p{p.number}.0", doc_id, p.number, 0, len(p.text), p.text, p.text)
                    for p in paras]
+    timings["rss_after_chunks_mb"] = rss_mb()
     manifest = {"model": {"name": "synthetic", "dim": real.shape[1]}}
-    return Index(Path("."), "synthetic", manifest, docs, chunks, faiss_index, lexical), vecs, timings
+    return Index(Path("."), "synthetic", manifest, docs, chunks, faiss_index, lexical), truth, timings
 
 
 def step_scale(n: int, index_dir: Path) -> dict:
@@ -268,15 +295,15 @@ def step_scale(n: int, index_dir: Path) -> dict:
         for p in d.paragraphs:
             texts += [p.text[s:e] for s, e in sentence_spans(p.text)]
     sentences = [tokenize(s) for s in texts]
-    t = time.perf_counter()
-    index, vecs, timings = synthetic_index(n, real, sentences, texts)
-    build_s = time.perf_counter() - t
-    rss_built = peak_rss_mb()
     rng = np.random.default_rng(1)
     anchors = real[rng.integers(0, len(real), 200)]
     queries = anchors + rng.standard_normal(anchors.shape, dtype=np.float32) * (0.5 / np.sqrt(real.shape[1]))
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
     qtexts = [texts[i] for i in rng.integers(0, len(texts), len(queries))]
+    t = time.perf_counter()
+    index, truth, timings = synthetic_index(n, real, sentences, texts, queries)
+    build_s = time.perf_counter() - t
+    rss_built = peak_rss_mb()
 
     class Precomputed:  # the query vector is given: latency here excludes query embedding
         def __init__(self):
@@ -299,8 +326,7 @@ def step_scale(n: int, index_dir: Path) -> dict:
         _, ids = index.faiss_index.search(q[None, :].astype(np.float32), 10)
         faiss_lat.append((time.perf_counter() - t) * 1000)
         approx.append(ids[0])
-    exact = [np.argsort(-(vecs @ q))[:10] for q in queries]  # brute force reference
-    recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)]))
+    recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, truth)]))
     s = ms_stats(lat)
     return {"chunks": n, "faiss_index": type(index.faiss_index).__name__,
             "nprobe": getattr(index.faiss_index, "nprobe", None), "build_seconds": round(build_s, 1),
@@ -339,7 +365,7 @@ def step_peer(work: Path, embedder) -> dict:
                 continue
             seen.add((c.doc_id, c.paragraph))
             p = index.documents[c.doc_id].paragraphs[c.paragraph - 1]
-            out.append(SearchResult(len(out) + 1, h["score"], c.doc_id, "", "", c.paragraph, c.chunk_id, p.text,
+            out.append(SearchResult(len(out) + 1, h["score"], c.doc_id, "", None, None, "", c.paragraph, c.chunk_id, p.text,
                                     "", ""))
             if len(out) == k:
                 break

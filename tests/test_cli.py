@@ -24,7 +24,7 @@ def test_search_json_returns_cited_paragraph(run, report_dir, built_index):
     data = json.loads(res.output)
     top = data["results"][0]
     assert data["query"] == "今年地区生产总值增长目标是多少"
-    assert set(top) == {"rank", "score", "doc_id", "title", "section", "paragraph", "chunk_id", "text",
+    assert set(top) == {"rank", "score", "doc_id", "title", "year", "region", "section", "paragraph", "chunk_id", "text",
                         "citation", "url", "highlights", "best_sentence"}
     assert "地区生产总值增长6%以上" in top["text"] and top["paragraph"] == 20
     assert top["section"] == "二、2024年重点工作安排"

@@ -39,13 +39,18 @@ def status_data() -> dict:
 def api_search():
     q = request.args.get("q", "")
     k = request.args.get("k", "10")
+    doc = request.args.getlist("doc") or None
     try:
-        results, ms = holder().search(q, k)
+        index = holder().get()
+        unknown = [d for d in doc or () if d not in index.documents]
+        if unknown:
+            return error(404, "unknown_document", f"no document {unknown[0]!r} in the index")
+        results, facets, ms = holder().search(q, k, doc, request.args.get("year"), request.args.get("region"))
     except QueryError as exc:
         return error(400, "bad_query", str(exc))
     except KbError as exc:
         return error(503, "index_unavailable", str(exc))
-    return jsonify({"query": q, "took_ms": ms, "results": [r.to_dict() for r in results]})
+    return jsonify({"query": q, "took_ms": ms, "results": [r.to_dict() for r in results], "facets": facets})
 
 
 @bp.get("/api/status")
@@ -91,7 +96,7 @@ def api_reindex():
 def openapi():
     result = {"type": "object", "properties": {
         k: {"type": t} for k, t in (("rank", "integer"), ("score", "number"), ("doc_id", "string"),
-                                    ("title", "string"), ("section", "string"), ("paragraph", "integer"),
+                                    ("title", "string"), ("year", "integer"), ("region", "string"), ("section", "string"), ("paragraph", "integer"),
                                     ("chunk_id", "string"), ("text", "string"), ("citation", "string"),
                                     ("url", "string"))}}
     result["properties"]["highlights"] = {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}
@@ -108,11 +113,16 @@ def openapi():
                     {"name": "q", "in": "query", "required": True,
                      "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}},
                     {"name": "k", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}}],
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}},
+                    {"name": "doc", "in": "query", "required": False, "description": "document id (repeatable)",
+                     "schema": {"type": "string"}},
+                    {"name": "year", "in": "query", "required": False, "schema": {"type": "integer"}},
+                    {"name": "region", "in": "query", "required": False, "description": "e.g. 北京 or Beijing",
+                     "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "results", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"query": {"type": "string"}, "took_ms": {"type": "number"},
-                                                     "results": {"type": "array", "items": result}}}}}},
-                              "400": err, "503": err}}},
+                                                     "results": {"type": "array", "items": result}, "facets": {"type": "object"}}}}}},
+                              "400": err, "404": err, "503": err}}},
             "/api/status": {"get": {"summary": "Documents, chunks, model and build time.",
                                     "responses": {"200": {"description": "status"}, "503": err}}},
             "/healthz": {"get": {"summary": "Liveness: answers when an index is loaded.",

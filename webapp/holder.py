@@ -56,11 +56,17 @@ class IndexHolder:
         self._checked = 0.0
         return self.get()
 
-    def search(self, query: str, k: int = 10):
-        """Search the live index; returns (results, milliseconds taken)."""
-        from kb.search import search
+    def search(self, query: str, k=10, doc=None, year=None, region=None):
+        """Search the live index; returns (results, facets, milliseconds taken).
+
+        Facets count documents and years over a wider set of results than shown, so a
+        person sees where else the answer might be before narrowing the search."""
+        from kb.regions import short_name
+        from kb.search import check_k, facets, make_filters, search
 
         started = time.perf_counter()
+        k = check_k(k)
+        filters = make_filters(doc, year, short_name(region))
         index = self.get()
-        results = search(index, self.embedder(), query, k)
-        return results, round((time.perf_counter() - started) * 1000, 1)
+        wide = search(index, self.embedder(), query, max(k, 50), filters=filters)
+        return wide[:k], facets(wide), round((time.perf_counter() - started) * 1000, 1)

@@ -52,17 +52,19 @@ def _status():
 @bp.get("/")
 def index():
     q = request.args.get("q", "")
-    results, ms, err = [], None, None
+    doc, year = request.args.get("doc") or None, request.args.get("year") or None
+    results, facet_counts, ms, err = [], None, None, None
     if q.strip():
         try:
-            results, ms = current_app.extensions["kb"].search(q, request.args.get("k", "10"))
+            results, facet_counts, ms = current_app.extensions["kb"].search(
+                q, request.args.get("k", "10"), [doc] if doc else None, year)
         except QueryError as exc:
             err = str(exc)
         except KbError as exc:
             err = f"索引不可用：{exc}"
     cards = [{"r": r, "html": marked(r.text, r.highlights, r.best_sentence)} for r in results]
-    return render_template("search.html", q=q, cards=cards, ms=ms, error=err,
-                           examples=EXAMPLES, status=_status())
+    return render_template("search.html", q=q, cards=cards, ms=ms, error=err, facets=facet_counts,
+                           doc=doc, year=year, examples=EXAMPLES, status=_status())
 
 
 @bp.get("/docs/<path:doc_id>")

@@ -1,0 +1,116 @@
+"""Word, PDF and HTML files to blocks of text, as a reader of the original sees its paragraphs.
+
+Each reader returns (blocks, title) where a block is (text, heading level or None). Headings
+come from the format itself where it has them (Word's Heading styles, HTML's h1-h6); else
+the structure step infers them from the text, as for plain text.
+"""
+from __future__ import annotations
+
+import io
+import re
+
+from .errors import DocumentError
+
+Block = tuple[str, "int | None"]
+_WS = re.compile(r"[ \t\u3000\xa0]+")
+_SENTENCE_END = tuple("。！？：；.!?:;”」』）)")
+
+
+def _clean(text: str) -> str:
+    return _WS.sub(" ", text.replace("\u200b", "")).strip()
+
+
+def read_docx(data: bytes, name: str) -> tuple[list[Block], str | None]:
+    try:
+        import docx
+    except ImportError as exc:  # pragma: no cover - a dependency of kb
+        raise DocumentError(f"{name}: python-docx is needed for .docx files") from exc
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for a broken file
+        raise DocumentError(f"{name}: not a readable Word file ({type(exc).__name__})") from exc
+    blocks: list[Block] = []
+    title = (document.core_properties.title or "").strip() or None
+    for para in document.paragraphs:
+        text = _clean(para.text)
+        if not text:
+            continue
+        style = (para.style.name if para.style is not None else "") or ""
+        m = re.match(r"(?:Heading|标题)\s*(\d)", style)
+        if style == "Title":
+            title = title or text
+            continue
+        blocks.append((text, int(m.group(1)) if m else None))
+    return blocks, title
+
+
+def read_pdf(data: bytes, name: str) -> tuple[list[Block], str | None]:
+    """Text PDFs: lines are joined into paragraphs where a line stops mid-sentence, the way
+    a reader sees wrapped lines as one paragraph. Scanned PDFs have no text and are refused."""
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError as exc:  # pragma: no cover
+        raise DocumentError(f"{name}: pypdf is needed for .pdf files") from exc
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = (reader.metadata.title if reader.metadata else None) or None
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentError(f"{name}: not a readable PDF ({exc})") from exc
+    lines = [_clean(x) for page in pages for x in page.splitlines()]
+    lines = [x for x in lines if x and not re.fullmatch(r"[-—\s]*\d+[-—\s]*", x)]  # page numbers
+    if not lines:
+        raise DocumentError(f"{name}: the PDF has no text layer (scanned?)")
+    from .documents import _TITLE_WORDS, _heading_level, _is_heading_line, _join
+
+    blocks: list[Block] = []
+    pending: list[str] = []
+    for line in lines:
+        if (_heading_level(line) and _is_heading_line(line)) or (len(line) <= 50 and _TITLE_WORDS.search(line)):
+            if pending:
+                blocks.append((_join(pending), None))
+                pending = []
+            blocks.append((line, None))
+            continue
+        pending.append(line)
+        if line.endswith(_SENTENCE_END):
+            blocks.append((_join(pending), None))
+            pending = []
+    if pending:
+        blocks.append((_join(pending), None))
+    return blocks, title
+
+
+def read_html(data: bytes, name: str) -> tuple[list[Block], str | None]:
+    from bs4 import BeautifulSoup
+
+    from .documents import decode
+
+    soup = BeautifulSoup(decode(data, name), "html.parser")
+    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "form", "noscript", "template"]):
+        tag.decompose()
+    title = None
+    if soup.title and soup.title.string:
+        title = _clean(soup.title.string)
+    body = soup.find("article") or soup.find("main") or soup.body or soup
+    blocks: list[Block] = []
+    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "pre", "blockquote", "div"]):
+        if el.name == "div" and el.find(["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "table"]):
+            continue  # a wrapper: its children are read on their own
+        if el.find_parent(["p", "li"]) is not None and el.name in ("p", "div"):
+            continue
+        text = _clean(el.get_text(" ", strip=True))
+        text = re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", text)
+        if not text:
+            continue
+        if el.name == "h1":
+            title = title if title and blocks else text
+            if not blocks:
+                continue
+        level = int(el.name[1]) - 1 if el.name in ("h2", "h3", "h4", "h5", "h6") else None
+        blocks.append((text, level or None))
+    return blocks, title
+
+
+READERS = {".docx": read_docx, ".pdf": read_pdf, ".html": read_html, ".htm": read_html}
