@@ -239,10 +239,11 @@ def eval_cmd(questions, k, docs, index_dir, model, as_json, misses):
               help="Address to listen on; 0.0.0.0 exposes kb to your network.")
 @click.option("--port", default=8000, show_default=True, type=int, envvar="KB_PORT")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--watch", "live", is_flag=True, help="Rebuild when reports change (like kb watch).")
 @docs_option
 @index_option
 @model_option
-def serve_cmd(host, port, threads, docs, index_dir, model):
+def serve_cmd(host, port, threads, docs, index_dir, model, live):
     """Serve the search page and JSON API (waitress), building the index first if needed."""
     if host in ("0.0.0.0", "::", ""):
         _warn(f"listening on all interfaces ({host}): anyone on your network can search these reports")
@@ -254,5 +255,41 @@ def serve_cmd(host, port, threads, docs, index_dir, model):
     app = create_app({"INDEX": str(index_dir), "DOCS": str(docs), "MODEL": index.model_name})
     app.extensions["kb"].embedder()  # load the model now, not on the first request
     app.extensions["kb"].get()
+    if live:
+        import threading
+
+        from .watch import watch
+
+        threading.Thread(target=watch, daemon=True, name="kb-watch", kwargs=dict(
+            docs=docs, index_dir=index_dir, model=index.model_name, warn=_warn, build_first=False,
+            on_build=lambda s: (_report_build(s), app.extensions["kb"].refresh()),
+            on_error=lambda e: _warn(f"rebuild failed: {e}"))).start()
     click.echo(f"kb serving {len(index.documents)} documents on http://{host}:{port}/", err=True)
     serve(app, host=host, port=port, threads=threads, ident="kb", _quiet=True)
+
+
+def _report_build(stats) -> None:
+    changes = [f"{label} {', '.join(ids)}" for label, ids in (
+        ("added", stats.added_documents), ("changed", stats.changed_documents),
+        ("removed", stats.removed_documents)) if ids]
+    click.echo(f"rebuilt: {stats.documents} documents, embedded {stats.embedded}, removed {stats.removed} "
+               f"in {stats.seconds:.1f} s" + (f" ({'; '.join(changes)})" if changes else ""), err=True)
+
+
+@cli.command("watch")
+@docs_option
+@index_option
+@model_option
+@click.option("--debounce", default=1.0, show_default=True, help="Seconds of quiet before a rebuild.")
+def watch_cmd(docs, index_dir, model, debounce):
+    """Keep the index up to date: rebuild incrementally whenever reports change (Ctrl-C stops)."""
+    from .documents import find_files
+    from .watch import watch
+
+    find_files(docs)  # a missing folder is an error now, not a silent watch
+    click.echo(f"watching {docs} → {index_dir} (Ctrl-C to stop)", err=True)
+    try:
+        watch(docs, index_dir, on_build=_report_build, model=model, debounce=debounce, warn=_warn,
+              on_error=lambda e: _warn(f"rebuild failed: {e}"))
+    except KeyboardInterrupt:
+        pass

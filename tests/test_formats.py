@@ -1,4 +1,4 @@
-"""Word, PDF and HTML reports made by the tests, read into cited paragraphs."""
+"""Word, PDF and HTML reports made by the tests, read into cited paragraphs; metadata; a live folder."""
 from pathlib import Path
 
 import pytest
@@ -70,3 +70,31 @@ def test_metadata_from_side_file_and_manifest(tmp_path: Path):
     docs = {d.doc_id: d for d in read_documents(tmp_path)}
     assert (docs["a"].title, docs["a"].year, docs["a"].region) == ("2026年广东省政府工作报告", 2026, "广东")
     assert (docs["b"].title, docs["b"].year, docs["b"].region) == ("2025年政府工作报告", 2025, "全国")
+
+
+def test_watch_rebuilds_when_a_report_changes(tmp_path, report_dir, built_index, embedder):
+    import shutil
+    import threading
+    import time
+
+    from kb import store
+    from kb.watch import watch
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    shutil.copytree(report_dir, docs)
+    shutil.copytree(built_index, index)
+    builds, stop = [], threading.Event()
+    thread = threading.Thread(target=watch, kwargs=dict(docs=docs, index_dir=index, on_build=builds.append,
+                                                         debounce=0.3, stop=stop, build_first=False))
+    thread.start()
+    try:
+        time.sleep(0.5)
+        (docs / "new.md").write_text("# 2026年新报告\n\n全市新建智慧停车场12座。\n", encoding="utf-8")
+        deadline = time.time() + 60
+        while time.time() < deadline and not builds:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert builds and builds[0].added_documents == ["new"] and builds[0].embedded == 1
+    assert "new" in store.load(index).documents

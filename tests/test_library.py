@@ -1,0 +1,90 @@
+"""Several reports in one index: labels, filters, facets, and questions that name a region or year."""
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from kb import store
+from kb.build import build
+from kb.cli import cli
+from kb.search import make_filters, search
+
+BEIJING = """2026年北京市政府工作报告
+
+各位代表：
+
+一、2025年工作回顾
+
+全市地区生产总值增长5.4%，一般公共预算收入增长4.5%。
+
+二、2026年重点工作
+
+今年经济社会发展的主要预期目标是：地区生产总值增长5%左右，城镇调查失业率5%以内。
+"""
+HAINAN = """2026年海南省政府工作报告
+
+各位代表：
+
+一、2025年工作回顾
+
+全省地区生产总值增长4.2%，自由贸易港建设扎实推进。
+
+二、2026年重点工作
+
+今年全省经济社会发展的主要预期目标是：地区生产总值增长6%左右，全面封关运作平稳。
+"""
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, report_dir, built_index, embedder):
+    docs = tmp_path_factory.mktemp("library")
+    shutil.copytree(report_dir, docs, dirs_exist_ok=True)
+    (docs / "2026-beijing.txt").write_text(BEIJING, encoding="utf-8")
+    (docs / "2026-hainan.txt").write_text(HAINAN, encoding="utf-8")
+    index = tmp_path_factory.mktemp("library-index")
+    shutil.copytree(built_index, index, dirs_exist_ok=True)
+    build(docs, index, embedder=embedder)
+    return docs, index
+
+
+def test_documents_carry_year_and_region(library):
+    index = store.load(library[1])
+    meta = {d.doc_id: (d.year, d.region) for d in index.documents.values()}
+    assert meta == {"shenyang-2024": (2024, "沈阳"), "2026-beijing": (2026, "北京"), "2026-hainan": (2026, "海南")}
+
+
+def test_filters_by_document_and_year(library, embedder):
+    index = store.load(library[1])
+    q = "地区生产总值增长目标"
+    only_bj = search(index, embedder, q, 5, filters=make_filters(["2026-beijing"]))
+    assert only_bj and {r.doc_id for r in only_bj} == {"2026-beijing"}
+    y2024 = search(index, embedder, q, 5, filters=make_filters(year="2024"))
+    assert {r.doc_id for r in y2024} == {"shenyang-2024"} and all(r.year == 2024 for r in y2024)
+    assert search(index, embedder, q, 5, filters=make_filters(year=1999)) == []
+
+
+def test_cli_filters_and_labels(library):
+    docs, index = library
+    res = CliRunner().invoke(cli, ["search", "--json", "地区生产总值增长目标", "--year", "2026", "--docs", str(docs),
+                                   "--index", str(index)])
+    results = json.loads(res.output)["results"]
+    assert {r["year"] for r in results} == {2026} and {r["region"] for r in results} <= {"北京", "海南"}
+    res = CliRunner().invoke(cli, ["search", "目标", "--year", "abc", "--docs", str(docs), "--index", str(index)])
+    assert res.exit_code != 0 and "year must be" in res.output
+
+
+def test_api_filters_and_facets(library):
+    from webapp import create_app
+
+    docs, index = library
+    client = create_app({"INDEX": str(index), "DOCS": str(docs)}).test_client()
+    body = client.get("/api/search", query_string={"q": "地区生产总值增长目标"}).get_json()
+    years = {f["year"]: f["count"] for f in body["facets"]["years"]}
+    assert set(years) == {2024, 2026}
+    assert {d["doc_id"] for d in body["facets"]["documents"]} == {"shenyang-2024", "2026-beijing", "2026-hainan"}
+    narrowed = client.get("/api/search", query_string={"q": "地区生产总值增长目标", "doc": "2026-hainan"}).get_json()
+    assert {r["doc_id"] for r in narrowed["results"]} == {"2026-hainan"}
+    assert client.get("/api/search", query_string={"q": "x", "doc": "nope"}).status_code == 404
+    page = client.get("/", query_string={"q": "地区生产总值增长目标"}).get_data(as_text=True)
+    assert "按文档和年份筛选" in page and "year=2026" in page
