@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .documents import SECTION_SEP, Document
+from .regions import names_of
 
 DEFAULT_MAX_CHARS = 90  # scripts/tune_chunks.py: 60-150 tried, 90 best on seed_dev
 DEFAULT_OVERLAP = 1
@@ -102,10 +103,12 @@ def context_of(doc: Document, section_path: str) -> str:
 
 
 def lexical_text(doc: Document, chunk: Chunk) -> str:
-    """What BM25 sees: the chunk with its document title and full section path, so
-    words of a heading ("碳达峰", a region in the title) match the paragraphs below it."""
+    """What BM25 sees: the chunk with its document's title and region (in Chinese and English)
+    and its full section path, so words of a heading ("碳达峰") or a place named in a
+    question ("北京", "Beijing") match the paragraphs below them."""
     section = doc.paragraphs[chunk.paragraph - 1].section_path
-    return f"{doc.title} {section} {relative_year(doc, section)}\n{chunk.text}"
+    place = " ".join(names_of(doc.region))
+    return f"{doc.title} {place} {section} {relative_year(doc, section)}\n{chunk.text}"
 
 
 def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:

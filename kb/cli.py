@@ -209,7 +209,9 @@ def main() -> None:
 @model_option
 @json_option
 @click.option("--misses", is_flag=True, help="List questions whose answer was not first.")
-def eval_cmd(questions, k, docs, index_dir, model, as_json, misses):
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
+              help="Retriever to score: kb's (fused, preferring named reports), or one side alone.")
+def eval_cmd(questions, k, docs, index_dir, model, as_json, misses, mode):
     """Score retrieval on a question set (seed format with "gold", or CMRC with "gold_ids")."""
     from .embedding import load_embedder
     from .evaluate import evaluate, read_questions
@@ -218,13 +220,15 @@ def eval_cmd(questions, k, docs, index_dir, model, as_json, misses):
     qs = read_questions(questions)
     index = open_index(docs, index_dir, model)
     embedder = load_embedder(index.model_name)
-    report = evaluate(qs, lambda q, kk: search(index, embedder, q, kk), k)
+    plain = mode != "hybrid"  # one retriever alone, without kb's document preference
+    report = evaluate(qs, lambda q, kk: search(index, embedder, q, kk, mode=mode, prefer_named=not plain), k)
+    report["mode"] = mode
     if not misses:
         report.pop("misses")
     if as_json:
         _echo_json(report)
         return
-    click.echo(f"{report['n']} questions: Recall@1 {report['recall@1']:.3f}  "
+    click.echo(f"{mode}, {report['n']} questions: Recall@1 {report['recall@1']:.3f}  "
                f"Recall@5 {report['recall@5']:.3f}  MRR@10 {report['mrr@10']:.3f}")
     for t, s in report["by_type"].items():
         click.echo(f"  {t:<12} n={s['n']:<4} R@1 {s['recall@1']:.3f}  R@5 {s['recall@5']:.3f}  "

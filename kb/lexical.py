@@ -121,8 +121,14 @@ class LexicalIndex:
         """BM25 score of every chunk for the query, and how much of the query the index
         knows (the IDF-weighted share of its terms). An English question over Chinese
         reports matches only "2024", a term in half the chunks: its BM25 ranking says little."""
+        from .glossary import expand
+
         vocab = self.retriever.vocab_dict
-        words = list(dict.fromkeys(tokenize(query)))
+        found = tokenize(query)
+        english = expand(query)
+        if english:  # an English word counts as known when the report term it stands for is
+            found = [t for t in found if not (t.isascii() and t.isalpha())] + english
+        words = list(dict.fromkeys(found))
         terms = [t for t in words if t in vocab]
         n = int(self.retriever.scores["num_docs"])
         if not terms:

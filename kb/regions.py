@@ -72,6 +72,16 @@ def region_from_name(stem: str) -> str | None:
     return None
 
 
+def names_of(short: str | None) -> list[str]:
+    """Every name of a region: short, full and English (北京, 北京市, beijing, peking)."""
+    if not short:
+        return []
+    for s, full, english in _TABLE:
+        if s == short:
+            return [s, full, *english]
+    return [short]
+
+
 def regions_in(text: str, known: set[str]) -> list[str]:
     """Regions among `known` (short names) that `text` names, in Chinese or English."""
     found = []

@@ -1,6 +1,7 @@
 """Query to cited results: one result per paragraph, with where it can be read and cited."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from .errors import KbError
 from .highlight import best_sentence, highlights, query_terms
+from .regions import names_of, regions_in
 from .store import Index
 
 MAX_QUERY_CHARS = 1000
@@ -122,10 +124,9 @@ def _mask(index: Index, filters: Filters) -> np.ndarray | None:
     return np.fromiter((c.doc_id in allowed for c in index.chunks), dtype=bool, count=len(index.chunks))
 
 
-def _dense(index: Index, embedder, query: str, n: int, mask: np.ndarray | None = None) -> dict[int, float]:
+def _dense(index: Index, qv: np.ndarray, n: int, mask: np.ndarray | None = None) -> dict[int, float]:
     import faiss
 
-    qv = np.ascontiguousarray(embedder.encode_queries([query]), np.float32)
     if mask is None:
         scores, ids = index.faiss_index.search(qv, n)
     else:
@@ -175,12 +176,60 @@ def fuse(dense: dict[int, float], lexical: dict[int, float], fusion: Fusion,
     return {i: w * d.get(i, 0.0) + lex_weight * lx.get(i, 0.0) for i in set(d) | set(lx)}
 
 
+GROUP_WORDS = re.compile(r"各省|各地|各市|各区|各省份|各地区|各自治区|历年|每年|各年|历次|各个|分别是")
+
+
+def preferred_documents(index: Index, query: str) -> tuple[set[str], str]:
+    """Documents the question names, and the question without those names.
+
+    By region (北京, 北京市, Beijing) and, if it names a year, reports of that year or the
+    next (whose review covers it). Within the named report the place name says nothing
+    more, and it pulls the ranking towards paragraphs that merely mention the place, so
+    the report's own paragraphs are ranked for the question without it.
+    Empty set: the question names no report of the library.
+    """
+    docs = list(index.documents.values())
+    regions = set(regions_in(query, {d.region for d in docs if d.region}))
+    years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", query)}
+    chosen = [d for d in docs if d.region in regions] if regions else docs
+    if years:
+        by_year = [d for d in chosen if d.year and (d.year in years or d.year - 1 in years)]
+        chosen = by_year or chosen
+    if not (regions or years) or len(chosen) == len(docs):
+        return set(), query
+    stripped = query
+    for name in sorted((n for r in regions for n in names_of(r)), key=len, reverse=True):
+        stripped = re.sub(rf"{re.escape(name)}(?:'s|’s)?", " ", stripped, flags=re.IGNORECASE)
+    stripped = " ".join(stripped.split())
+    return {d.doc_id for d in chosen}, stripped if len(stripped) >= 2 else query
+
+
+def _ranked(index: Index, qv, query: str, want: int, mask, fusion: Fusion, mode: str,
+            lex_scores) -> dict[int, float]:
+    dense = _dense(index, qv, want, mask) if mode in ("hybrid", "dense") else {}
+    lexical, coverage = {}, 0.0
+    if mode in ("hybrid", "lexical"):
+        all_scores, coverage = lex_scores
+        if mask is not None:
+            all_scores = np.where(mask, all_scores, 0)
+        lexical = _top(all_scores, want)
+    if mode == "dense":
+        return dense
+    if mode == "lexical":
+        return lexical
+    return fuse(dense, lexical, fusion, coverage)
+
+
 def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,
-           mode: str = "hybrid", filters: Filters = Filters()) -> list[SearchResult]:
+           mode: str = "hybrid", filters: Filters = Filters(), per_document: bool | None = None,
+           prefer_named: bool = True) -> list[SearchResult]:
     """Hybrid search over chunks, grouped so each paragraph appears once, at its best chunk.
 
     `mode` is "hybrid", or "dense" / "lexical" alone (for comparisons in kb eval);
-    `filters` keeps only some documents.
+    `filters` keeps only some documents. When the question names a region or year the
+    library has, that report's paragraphs come first (`prefer_named`). `per_document`
+    keeps one paragraph per report, for questions across reports ("各省…目标"); None
+    decides from the question's words.
     """
     query = clean_query(query)
     k = check_k(k)
@@ -190,26 +239,34 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     mask = _mask(index, filters)
     if mask is not None and not mask.any():
         return []
+    if per_document is None:
+        per_document = bool(GROUP_WORDS.search(query)) and len(index.documents) > 1
     want = min(n, max(fusion.candidates, k * CANDIDATES_PER_RESULT))
-    dense = _dense(index, embedder, query, want, mask) if mode in ("hybrid", "dense") else {}
-    lexical, coverage = {}, 0.0
-    if mode in ("hybrid", "lexical"):
-        all_scores, coverage = index.lexical.scores(query)
-        if mask is not None:
-            all_scores = np.where(mask, all_scores, 0)
-        lexical = _top(all_scores, want)
-    if mode == "dense":
-        combined = dense
-    elif mode == "lexical":
-        combined = lexical
-    else:
-        combined = fuse(dense, lexical, fusion, coverage)
+    qv = (np.ascontiguousarray(embedder.encode_queries([query]), np.float32)
+          if mode in ("hybrid", "dense") else None)
+    lex_scores = index.lexical.scores(query) if mode in ("hybrid", "lexical") else None
+    combined = _ranked(index, qv, query, want, mask, fusion, mode, lex_scores)
+    order = sorted(combined, key=combined.get, reverse=True)
+    named, inner = (preferred_documents(index, query) if prefer_named and not per_document
+                    else (set(), query))
+    if named:
+        doc_mask = np.fromiter((c.doc_id in named for c in index.chunks), bool, len(index.chunks))
+        pref_mask = doc_mask if mask is None else (doc_mask & mask)
+        if pref_mask.any():
+            if inner != query:
+                qv = (np.ascontiguousarray(embedder.encode_queries([inner]), np.float32)
+                      if qv is not None else None)
+                lex_scores = index.lexical.scores(inner) if lex_scores is not None else None
+            first = _ranked(index, qv, inner, want, pref_mask, fusion, mode, lex_scores)
+            top = sorted(first, key=first.get, reverse=True)
+            combined = {**combined, **first}
+            order = top + [i for i in order if i not in first]
     terms = query_terms(query)
     results: list[SearchResult] = []
-    seen: set[tuple[str, int]] = set()
-    for i in sorted(combined, key=combined.get, reverse=True):
+    seen: set = set()
+    for i in order:
         chunk = index.chunks[i]
-        where = (chunk.doc_id, chunk.paragraph)
+        where = chunk.doc_id if per_document else (chunk.doc_id, chunk.paragraph)
         if where in seen:
             continue
         seen.add(where)
