@@ -126,11 +126,13 @@ def open_index(docs: Path, index_dir: Path, model: str | None):
 @click.option("--doc", "doc_ids", multiple=True, help="Only this document id (repeat for several).")
 @click.option("--year", default=None, help="Only reports of this year.")
 @click.option("--region", default=None, help="Only reports about this region (e.g. 北京, Beijing).")
+@click.option("--per-doc", is_flag=True, default=None,
+              help="One paragraph per report (automatic for questions like 各省…).")
 @docs_option
 @index_option
 @model_option
 @json_option
-def search_cmd(query, k, doc_ids, year, region, docs, index_dir, model, as_json):
+def search_cmd(query, k, doc_ids, year, region, per_doc, docs, index_dir, model, as_json):
     """Search the reports; one result per paragraph, with its citation."""
     from .embedding import load_embedder
     from .regions import short_name
@@ -143,7 +145,7 @@ def search_cmd(query, k, doc_ids, year, region, docs, index_dir, model, as_json)
     unknown = [d for d in doc_ids if d not in index.documents]
     if unknown:
         raise click.ClickException(f"no document {unknown[0]!r} in the index; `kb status` lists them")
-    results = search(index, load_embedder(index.model_name), query, k, filters=filters)
+    results = search(index, load_embedder(index.model_name), query, k, filters=filters, per_document=per_doc)
     if as_json:
         _echo_json({"query": query, "results": [r.to_dict() for r in results]})
         return

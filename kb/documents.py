@@ -100,7 +100,8 @@ def split_blocks(text: str, markdown: bool = False) -> list[str]:
     lines = [x for x in raw if x]
     ended = sum(1 for x in lines if x[-1] in "。！？：；.!?:;”\"」』)）") / max(1, len(lines))
     # Hard-wrapped text: paragraphs separated by blank lines, most lines stopping mid-sentence.
-    has_blank = len(lines) < len(raw) and ended < 0.5
+    inner_blank = any(not x for x in raw[raw.index(lines[0]):len(raw) - raw[::-1].index(lines[-1])]) if lines else False
+    has_blank = inner_blank and ended < 0.5
     blocks: list[str] = []
     pending: list[str] = []
 

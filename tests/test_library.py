@@ -88,3 +88,30 @@ def test_api_filters_and_facets(library):
     assert client.get("/api/search", query_string={"q": "x", "doc": "nope"}).status_code == 404
     page = client.get("/", query_string={"q": "地区生产总值增长目标"}).get_data(as_text=True)
     assert "按文档和年份筛选" in page and "year=2026" in page
+
+
+@pytest.mark.parametrize("query, doc_id", [
+    ("北京今年经济增长预期目标", "2026-beijing"), ("北京市地区生产总值增长目标", "2026-beijing"),
+    ("海南今年经济增长预期目标是多少", "2026-hainan"), ("What is Hainan's 2026 GDP growth target?", "2026-hainan"),
+    ("What is Beijing's GDP growth target?", "2026-beijing"), ("沈阳今年地区生产总值增长目标", "shenyang-2024"),
+])
+def test_question_naming_a_region_gets_that_report_first(library, embedder, query, doc_id):
+    top = search(store.load(library[1]), embedder, query, 3)[0]
+    assert top.doc_id == doc_id
+    assert "目标" in top.text and "地区生产总值增长" in top.text
+
+
+def test_question_across_reports_gets_one_answer_per_report(library, embedder):
+    results = search(store.load(library[1]), embedder, "各省2026年经济增长目标", 5)
+    assert len({r.doc_id for r in results}) == len(results)
+    assert {"2026-beijing", "2026-hainan"} <= {r.doc_id for r in results[:3]}
+
+
+def test_page_furniture_is_not_a_paragraph(tmp_path):
+    from kb.documents import read_documents
+
+    web = "下载\n打印\n全屏\n【字号：\n加大\n】\n2026年北京市政府工作报告\n来源：北京日报\n时间：2026-02-02\n各位代表：\n今年增长5%左右。\n"
+    (tmp_path / "2026-beijing.txt").write_text(web, encoding="utf-8")
+    doc = read_documents(tmp_path)[0]
+    assert doc.title == "2026年北京市政府工作报告" and doc.region == "北京"
+    assert [p.text for p in doc.paragraphs] == ["各位代表：", "今年增长5%左右。"]

@@ -45,7 +45,9 @@ def api_search():
         unknown = [d for d in doc or () if d not in index.documents]
         if unknown:
             return error(404, "unknown_document", f"no document {unknown[0]!r} in the index")
-        results, facets, ms = holder().search(q, k, doc, request.args.get("year"), request.args.get("region"))
+        per_doc = {"1": True, "true": True, "0": False, "false": False}.get(request.args.get("per_doc", ""))
+        results, facets, ms = holder().search(q, k, doc, request.args.get("year"), request.args.get("region"),
+                                              per_doc)
     except QueryError as exc:
         return error(400, "bad_query", str(exc))
     except KbError as exc:
@@ -118,7 +120,10 @@ def openapi():
                      "schema": {"type": "string"}},
                     {"name": "year", "in": "query", "required": False, "schema": {"type": "integer"}},
                     {"name": "region", "in": "query", "required": False, "description": "e.g. 北京 or Beijing",
-                     "schema": {"type": "string"}}],
+                     "schema": {"type": "string"}},
+                    {"name": "per_doc", "in": "query", "required": False,
+                     "description": "1: one paragraph per report (default: decided by the question)",
+                     "schema": {"type": "string", "enum": ["1", "0", "true", "false"]}}],
                 "responses": {"200": {"description": "results", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"query": {"type": "string"}, "took_ms": {"type": "number"},
                                                      "results": {"type": "array", "items": result}, "facets": {"type": "object"}}}}}},

@@ -56,7 +56,7 @@ class IndexHolder:
         self._checked = 0.0
         return self.get()
 
-    def search(self, query: str, k=10, doc=None, year=None, region=None):
+    def search(self, query: str, k=10, doc=None, year=None, region=None, per_document=None):
         """Search the live index; returns (results, facets, milliseconds taken).
 
         Facets count documents and years over a wider set of results than shown, so a
@@ -68,5 +68,5 @@ class IndexHolder:
         k = check_k(k)
         filters = make_filters(doc, year, short_name(region))
         index = self.get()
-        wide = search(index, self.embedder(), query, max(k, 50), filters=filters)
+        wide = search(index, self.embedder(), query, max(k, 50), filters=filters, per_document=per_document)
         return wide[:k], facets(wide), round((time.perf_counter() - started) * 1000, 1)
