@@ -226,9 +226,11 @@ def structure(blocks: list[tuple[str, int | None]], doc_id: str, path: str = "",
         paragraphs.append(Paragraph(number, block, path_, is_heading))
     if not checksum:
         checksum = hashlib.sha256("\n".join(b for b, _ in blocks).encode("utf-8")).hexdigest()
-    stem = Path(path).stem if path else doc_id
+    stem = Path(path.split("#")[0]).stem if path else doc_id
+    if "#" in path:  # a line of a JSON Lines corpus: the corpus's file name says nothing of it
+        stem = ""
     region = region_from_title(title) or region_from_name(stem)
-    return Document(doc_id, title, path, checksum, tuple(paragraphs), year_of(title, path), region)
+    return Document(doc_id, title, path, checksum, tuple(paragraphs), year_of(title, stem), region)
 
 
 def parse_text(text: str, doc_id: str, path: str = "", title: str | None = None,
@@ -241,7 +243,7 @@ def parse_text(text: str, doc_id: str, path: str = "", title: str | None = None,
 def year_of(*names: str) -> int | None:
     """The year in a title like "2024年沈阳市政府工作报告" or a file name like "2024-beijing"."""
     for name in names:
-        m = re.search(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)", name or "")
+        m = re.search(r"(?<![\dA-Za-z])(19[4-9]\d|20\d\d)(?!\d)", name or "")
         if m:
             return int(m.group(1))
     return None

@@ -61,9 +61,12 @@ def test_markdown_headings_and_wrapped_paragraphs(tmp_path):
 
 
 def test_jsonl_corpus_gives_one_document_a_line(tmp_path):
+    tmp_path = tmp_path / "cmrc2018"
+    tmp_path.mkdir()
     _write(tmp_path, "c.jsonl", ('{"id": "p1", "title": "甲", "text": "第一段。"}\n'
                                  'not json\n{"id": "p2", "title": "乙", "text": "第二段。"}\n').encode())
     warnings = []
     docs = read_documents(tmp_path / "c.jsonl", warn=warnings.append)
     assert [(d.doc_id, d.title) for d in docs] == [("p1", "甲"), ("p2", "乙")]
+    assert all(d.year is None for d in docs)  # "cmrc2018/corpus.jsonl" names no year of its documents
     assert len(warnings) == 1 and "line 2" in warnings[0]

@@ -54,24 +54,15 @@ def create_app(config: dict | None = None) -> Flask:
             return jsonify({"error": {"code": name, "message": message}}), code
         return render_template("error.html", code=code, message=message), code
 
-    @app.errorhandler(400)
-    def _bad_request(e):
-        return _error(400, "bad_request", "the request could not be understood")
-
-    @app.errorhandler(404)
-    def _not_found(e):
-        return _error(404, "not_found", "no such page or document")
-
-    @app.errorhandler(405)
-    def _bad_method(e):
-        return _error(405, "method_not_allowed", f"{request.method} is not allowed here")
-
-    @app.errorhandler(413)
-    def _too_large(e):
-        return _error(413, "too_large", "the request body is too large")
-
-    @app.errorhandler(500)
-    def _internal(e):
-        return _error(500, "internal", "something went wrong on the server; the error was logged")
+    errors = {
+        400: ("bad_request", lambda: "the request could not be understood"),
+        404: ("not_found", lambda: "no such page or document"),
+        405: ("method_not_allowed", lambda: f"{request.method} is not allowed here"),
+        413: ("too_large", lambda: "the request body is too large"),
+        500: ("internal", lambda: "something went wrong on the server; the error was logged"),
+    }
+    for status, (name, message) in errors.items():
+        app.register_error_handler(
+            status, lambda e, status=status, name=name, message=message: _error(status, name, message()))
 
     return app
