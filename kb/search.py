@@ -179,8 +179,12 @@ def fuse(dense: dict[int, float], lexical: dict[int, float], fusion: Fusion,
 GROUP_WORDS = re.compile(r"各省|各地|各市|各区|各省份|各地区|各自治区|历年|每年|各年|历次|各个|分别是")
 
 
-def preferred_documents(index: Index, query: str) -> tuple[set[str], str]:
-    """Documents the question names, and the question without those names.
+YEAR_BOOST = 1.25  # a year alone is a weak hint (a 2024 report reviews 2023): scores of its reports x1.25
+
+
+def preferred_documents(index: Index, query: str) -> tuple[set[str], str, bool]:
+    """Documents the question names, the question without those names, and whether the
+    naming is strong (a region) or only a hint (a year).
 
     By region (北京, 北京市, Beijing) and, if it names a year, reports of that year or the
     next (whose review covers it). Within the named report the place name says nothing
@@ -196,12 +200,12 @@ def preferred_documents(index: Index, query: str) -> tuple[set[str], str]:
         by_year = [d for d in chosen if d.year and (d.year in years or d.year - 1 in years)]
         chosen = by_year or chosen
     if not (regions or years) or len(chosen) == len(docs):
-        return set(), query
+        return set(), query, False
     stripped = query
     for name in sorted((n for r in regions for n in names_of(r)), key=len, reverse=True):
         stripped = re.sub(rf"{re.escape(name)}(?:'s|’s)?", " ", stripped, flags=re.IGNORECASE)
     stripped = " ".join(stripped.split())
-    return {d.doc_id for d in chosen}, stripped if len(stripped) >= 2 else query
+    return {d.doc_id for d in chosen}, stripped if len(stripped) >= 2 else query, bool(regions)
 
 
 def _ranked(index: Index, qv, query: str, want: int, mask, fusion: Fusion, mode: str,
@@ -247,9 +251,12 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     lex_scores = index.lexical.scores(query) if mode in ("hybrid", "lexical") else None
     combined = _ranked(index, qv, query, want, mask, fusion, mode, lex_scores)
     order = sorted(combined, key=combined.get, reverse=True)
-    named, inner = (preferred_documents(index, query) if prefer_named and not per_document
-                    else (set(), query))
-    if named:
+    named, inner, strong = (preferred_documents(index, query) if prefer_named and not per_document
+                            else (set(), query, False))
+    if named and not strong:
+        combined = {i: s * YEAR_BOOST if index.chunks[i].doc_id in named else s for i, s in combined.items()}
+        order = sorted(combined, key=combined.get, reverse=True)
+    elif named:
         doc_mask = np.fromiter((c.doc_id in named for c in index.chunks), bool, len(index.chunks))
         pref_mask = doc_mask if mask is None else (doc_mask & mask)
         if pref_mask.any():
