@@ -1,24 +1,24 @@
 """Query to cited results: one result per paragraph, with where it can be read and cited."""
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
 import numpy as np
 
-from .errors import KbError
+from .fusion import DEFAULT_FUSION, Fusion, fuse
 from .highlight import best_sentence, highlights, query_terms
-from .regions import names_of, regions_in
+from .scope import GROUP_WORDS, YEAR_BOOST, Filters, QueryError, chunk_mask, make_filters, preferred_documents
 from .store import Index
 
+__all__ = ["SearchResult", "QueryError", "Filters", "Fusion", "make_filters", "search", "facets",
+           "check_k", "clean_query", "MAX_K", "MAX_QUERY_CHARS"]
+
 MAX_QUERY_CHARS = 1000
+
+
 MAX_K = 100
 CANDIDATES_PER_RESULT = 5  # chunks fetched per wanted result, before grouping by paragraph
-
-
-class QueryError(KbError):
-    """The query cannot be searched as given."""
 
 
 @dataclass(frozen=True)
@@ -69,61 +69,6 @@ def paragraph_url(doc_id: str, paragraph: int) -> str:
     return f"/docs/{quote(doc_id, safe='/')}#p{paragraph}"
 
 
-@dataclass(frozen=True)
-class Fusion:
-    """How dense and BM25 scores are combined (chosen with scripts/tune_fusion.py on seed_dev)."""
-
-    # Measured with scripts/tune_fusion.py on seed_dev and the CMRC trial split: RRF with dense
-    # weight 0.4 ranked well on both; min-max blending swung from R@1 .84 to .93 on seed_dev
-    # with the weight, and RRF at 0.5-0.6 fell behind dense alone on CMRC trial.
-    method: str = "rrf"  # "rrf": weighted reciprocal rank fusion; "blend": min-max normalised scores
-    dense_weight: float = 0.4
-    rrf_k: int = 60
-    candidates: int = 100  # chunks taken from each retriever before fusing
-
-
-DEFAULT_FUSION = Fusion()
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Narrow a search to some documents: by id, year or region (each None = any)."""
-
-    doc: tuple[str, ...] | None = None
-    year: int | None = None
-    region: str | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.doc or self.year or self.region)
-
-    def allows(self, doc) -> bool:
-        return ((not self.doc or doc.doc_id in self.doc) and (not self.year or doc.year == self.year)
-                and (not self.region or doc.region == self.region))
-
-
-def make_filters(doc=None, year=None, region=None) -> Filters:
-    """Validated filters from user input (CLI options or URL parameters)."""
-    if isinstance(doc, str):
-        doc = tuple(d for d in doc.split(",") if d.strip()) or None
-    elif doc:
-        doc = tuple(doc)
-    if year not in (None, ""):
-        try:
-            year = int(year)
-        except (TypeError, ValueError):
-            raise QueryError(f"year must be a year such as 2024, not {year!r}") from None
-    else:
-        year = None
-    return Filters(doc or None, year, region or None)
-
-
-def _mask(index: Index, filters: Filters) -> np.ndarray | None:
-    if not filters:
-        return None
-    allowed = {d.doc_id for d in index.documents.values() if filters.allows(d)}
-    return np.fromiter((c.doc_id in allowed for c in index.chunks), dtype=bool, count=len(index.chunks))
-
-
 def _dense(index: Index, qv: np.ndarray, n: int, mask: np.ndarray | None = None) -> dict[int, float]:
     import faiss
 
@@ -143,69 +88,6 @@ def _top(scores: np.ndarray, n: int) -> dict[int, float]:
     else:
         ids = np.argpartition(-scores, n)[:n]
     return {int(i): float(scores[i]) for i in ids if scores[i] > 0}
-
-
-def _normalise(scores: dict[int, float]) -> dict[int, float]:
-    if not scores:
-        return {}
-    lo, hi = min(scores.values()), max(scores.values())
-    span = hi - lo
-    return {i: (s - lo) / span if span > 0 else 1.0 for i, s in scores.items()}
-
-
-def _ranks(scores: dict[int, float]) -> dict[int, int]:
-    return {i: r for r, i in enumerate(sorted(scores, key=scores.get, reverse=True), 1)}
-
-
-def fuse(dense: dict[int, float], lexical: dict[int, float], fusion: Fusion,
-         coverage: float = 1.0) -> dict[int, float]:
-    """Combined score per chunk; a chunk found by one retriever only gets 0 from the other.
-    BM25's weight shrinks with `coverage`, the share of query terms the index knows."""
-    lex_weight = (1 - fusion.dense_weight) * coverage
-    if fusion.method == "rrf":
-        out: dict[int, float] = {}
-        for part, w in ((dense, fusion.dense_weight), (lexical, lex_weight)):
-            for i, r in _ranks(part).items():
-                out[i] = out.get(i, 0.0) + w / (fusion.rrf_k + r)
-        return out
-    d, lx = _normalise(dense), _normalise({i: s for i, s in lexical.items()})
-    if lexical:  # BM25 scores are relative to the best match, not to the worst candidate
-        best = max(lexical.values())
-        lx = {i: s / best for i, s in lexical.items()}
-    w = fusion.dense_weight
-    return {i: w * d.get(i, 0.0) + lex_weight * lx.get(i, 0.0) for i in set(d) | set(lx)}
-
-
-GROUP_WORDS = re.compile(r"各省|各地|各市|各区|各省份|各地区|各自治区|历年|每年|各年|历次|各个|分别是")
-
-
-YEAR_BOOST = 1.25  # a year alone is a weak hint (a 2024 report reviews 2023): scores of its reports x1.25
-
-
-def preferred_documents(index: Index, query: str) -> tuple[set[str], str, bool]:
-    """Documents the question names, the question without those names, and whether the
-    naming is strong (a region) or only a hint (a year).
-
-    By region (北京, 北京市, Beijing) and, if it names a year, reports of that year or the
-    next (whose review covers it). Within the named report the place name says nothing
-    more, and it pulls the ranking towards paragraphs that merely mention the place, so
-    the report's own paragraphs are ranked for the question without it.
-    Empty set: the question names no report of the library.
-    """
-    docs = list(index.documents.values())
-    regions = set(regions_in(query, {d.region for d in docs if d.region}))
-    years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", query)}
-    chosen = [d for d in docs if d.region in regions] if regions else docs
-    if years:
-        by_year = [d for d in chosen if d.year and (d.year in years or d.year - 1 in years)]
-        chosen = by_year or chosen
-    if not (regions or years) or len(chosen) == len(docs):
-        return set(), query, False
-    stripped = query
-    for name in sorted((n for r in regions for n in names_of(r)), key=len, reverse=True):
-        stripped = re.sub(rf"{re.escape(name)}(?:'s|’s)?", " ", stripped, flags=re.IGNORECASE)
-    stripped = " ".join(stripped.split())
-    return {d.doc_id for d in chosen}, stripped if len(stripped) >= 2 else query, bool(regions)
 
 
 def _ranked(index: Index, qv, query: str, want: int, mask, fusion: Fusion, mode: str,
@@ -240,7 +122,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     n = index.faiss_index.ntotal
     if n == 0:
         return []
-    mask = _mask(index, filters)
+    mask = chunk_mask(index, filters)
     if mask is not None and not mask.any():
         return []
     if per_document is None:

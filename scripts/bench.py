@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import resource
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -1,6 +1,5 @@
 """A person in a real browser: Debian's Chromium driven by Playwright against `kb serve`'s WSGI server."""
 import os
-import shutil
 import threading
 from pathlib import Path
 

@@ -1,0 +1,86 @@
+"""Which reports a search covers: the user's filters, and the reports a question names."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import KbError
+from .regions import names_of, regions_in
+from .store import Index
+
+
+class QueryError(KbError):
+    """The query cannot be searched as given."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow a search to some documents: by id, year or region (each None = any)."""
+
+    doc: tuple[str, ...] | None = None
+    year: int | None = None
+    region: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.doc or self.year or self.region)
+
+    def allows(self, doc) -> bool:
+        return ((not self.doc or doc.doc_id in self.doc) and (not self.year or doc.year == self.year)
+                and (not self.region or doc.region == self.region))
+
+
+def make_filters(doc=None, year=None, region=None) -> Filters:
+    """Validated filters from user input (CLI options or URL parameters)."""
+    if isinstance(doc, str):
+        doc = tuple(d for d in doc.split(",") if d.strip()) or None
+    elif doc:
+        doc = tuple(doc)
+    if year not in (None, ""):
+        try:
+            year = int(year)
+        except (TypeError, ValueError):
+            raise QueryError(f"year must be a year such as 2024, not {year!r}") from None
+    else:
+        year = None
+    return Filters(doc or None, year, region or None)
+
+
+def chunk_mask(index: Index, filters: Filters) -> np.ndarray | None:
+    if not filters:
+        return None
+    allowed = {d.doc_id for d in index.documents.values() if filters.allows(d)}
+    return np.fromiter((c.doc_id in allowed for c in index.chunks), dtype=bool, count=len(index.chunks))
+
+
+GROUP_WORDS = re.compile(r"各省|各地|各市|各区|各省份|各地区|各自治区|历年|每年|各年|历次|各个|分别是")
+
+
+YEAR_BOOST = 1.25  # a year alone is a weak hint (a 2024 report reviews 2023): scores of its reports x1.25
+
+
+def preferred_documents(index: Index, query: str) -> tuple[set[str], str, bool]:
+    """Documents the question names, the question without those names, and whether the
+    naming is strong (a region) or only a hint (a year).
+
+    By region (北京, 北京市, Beijing) and, if it names a year, reports of that year or the
+    next (whose review covers it). Within the named report the place name says nothing
+    more, and it pulls the ranking towards paragraphs that merely mention the place, so
+    the report's own paragraphs are ranked for the question without it.
+    Empty set: the question names no report of the library.
+    """
+    docs = list(index.documents.values())
+    regions = set(regions_in(query, {d.region for d in docs if d.region}))
+    years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", query)}
+    chosen = [d for d in docs if d.region in regions] if regions else docs
+    if years:
+        by_year = [d for d in chosen if d.year and (d.year in years or d.year - 1 in years)]
+        chosen = by_year or chosen
+    if not (regions or years) or len(chosen) == len(docs):
+        return set(), query, False
+    stripped = query
+    for name in sorted((n for r in regions for n in names_of(r)), key=len, reverse=True):
+        stripped = re.sub(rf"{re.escape(name)}(?:'s|’s)?", " ", stripped, flags=re.IGNORECASE)
+    stripped = " ".join(stripped.split())
+    return {d.doc_id for d in chosen}, stripped if len(stripped) >= 2 else query, bool(regions)
