@@ -143,6 +143,14 @@ def _first_sentence(text: str) -> str:
     return text[: m.start()] if m else text
 
 
+def _is_short_heading(block: str, following: str) -> bool:
+    """A short line of one clause (no comma), ending in 。 or nothing, before a longer paragraph."""
+    body = block.rstrip("。")
+    return (len(block) <= _LEAD_IN_MAX + 4 and len(following) > 2 * len(block) + 10
+            and not any(c in body for c in "，。！？：；:,") and not block.endswith(("：", "！", ":"))
+            and not _heading_level(following) and not is_furniture(block))
+
+
 def _is_lead_in(block: str) -> bool:
     first = _first_sentence(block)
     return (len(first) <= _LEAD_IN_MAX and len(first) < len(block) - 1
@@ -207,14 +215,21 @@ def structure(blocks: list[tuple[str, int | None]], doc_id: str, path: str = "",
     title = title or found_title or title_hint or Path(path or doc_id).stem
     section: dict[int, str] = {}
     paragraphs = []
+    short_level = 0  # level of the last unnumbered short heading line, for its siblings
     for number, (block, explicit) in enumerate(blocks, start=1):
         level, is_heading, own = 0, False, None
+        following = blocks[number][0] if number < len(blocks) else ""
         if explicit:
             level, is_heading = explicit, True
         else:
             level = _heading_level(block)
             if level:
                 is_heading = _is_heading_line(block)
+                short_level = 0
+            elif section and _is_short_heading(block, following):
+                # "加快促进农民增收。" on a line of its own above its paragraphs: a sub-heading
+                level = short_level or max(section) + 1
+                short_level, is_heading = level, True
             elif section and _is_lead_in(block):
                 own = _label(_first_sentence(block))  # a lead-in names this paragraph only
         if level:

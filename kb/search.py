@@ -103,7 +103,7 @@ def _ranked(index: Index, qv, query: str, want: int, mask, fusion: Fusion, mode:
         return dense
     if mode == "lexical":
         return lexical
-    return fuse(dense, lexical, fusion, coverage)
+    return fuse(dense, lexical, fusion, coverage, query)
 
 
 def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,
