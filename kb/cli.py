@@ -213,17 +213,20 @@ def main() -> None:
 @click.option("--misses", is_flag=True, help="List questions whose answer was not first.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
               help="Retriever to score: kb's (fused, preferring named reports), or one side alone.")
-def eval_cmd(questions, k, docs, index_dir, model, as_json, misses, mode):
+@click.option("--doc", "doc_ids", multiple=True, help="Search only this document (repeat for several).")
+def eval_cmd(questions, k, docs, index_dir, model, as_json, misses, mode, doc_ids):
     """Score retrieval on a question set (seed format with "gold", or CMRC with "gold_ids")."""
     from .embedding import load_embedder
     from .evaluate import evaluate, read_questions
-    from .search import search
+    from .search import make_filters, search
 
     qs = read_questions(questions)
     index = open_index(docs, index_dir, model)
     embedder = load_embedder(index.model_name)
     plain = mode != "hybrid"  # one retriever alone, without kb's document preference
-    report = evaluate(qs, lambda q, kk: search(index, embedder, q, kk, mode=mode, prefer_named=not plain), k)
+    filters = make_filters(doc_ids)
+    report = evaluate(qs, lambda q, kk: search(index, embedder, q, kk, mode=mode, prefer_named=not plain,
+                                               filters=filters), k)
     report["mode"] = mode
     if not misses:
         report.pop("misses")
