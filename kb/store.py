@@ -28,7 +28,7 @@ from .documents import Document, Paragraph
 from .errors import IndexMismatch, KbError
 from .lexical import LexicalIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: bm25/ added beside the vectors
 KEEP_VERSIONS = 2  # the live one and the one before it, for readers still switching
 
 
