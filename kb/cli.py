@@ -264,6 +264,9 @@ def serve_cmd(host, port, threads, docs, index_dir, model, live):
     app = create_app({"INDEX": str(index_dir), "DOCS": str(docs), "MODEL": index.model_name})
     app.extensions["kb"].embedder()  # load the model now, not on the first request
     app.extensions["kb"].get()
+    from .lexical import tokenize
+
+    tokenize("预热")  # and jieba's dictionary (about 0.3 s)
     if live:
         import threading
 
