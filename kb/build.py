@@ -5,6 +5,7 @@ re-embeds only that paragraph's chunks, and moving text around costs nothing.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from . import store
 from .chunking import ChunkSettings, chunk_document, lexical_text
 from .documents import Document, read_documents
 from .errors import DocumentError, KbError
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, tokenize
 
 
 @dataclass
@@ -41,7 +42,7 @@ def _previous(index_dir: Path, model: str, warn) -> store.Index | None:
     if not store.exists(index_dir):
         return None
     try:
-        prev = store.load(index_dir)
+        prev = store.load(index_dir, for_build=True)
     except KbError as exc:
         warn(f"the previous index cannot be reused ({exc}); building from scratch")
         return None
@@ -84,17 +85,19 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
             known = {c.key: vecs[i] for i, c in enumerate(prev.chunks)}
         keys = [c.key for c in chunks]
         todo = list(dict.fromkeys(k for k in keys if k not in known))
-        embedder = embedder or load_embedder(name)
+        if todo or (prev is None and embedder is None):
+            embedder = embedder or load_embedder(name)  # only when there is text to embed
+        dim = embedder.dim if embedder is not None else prev.manifest["model"]["dim"]
         if todo:
             text_of = {c.key: c.embed_text for c in chunks}
             step = progress(len(todo)) if progress else None
             new = embedder.encode_passages([text_of[k] for k in todo], progress=step)
             known.update(zip(todo, new))
         vectors = (np.stack([known[k] for k in keys]) if keys
-                   else np.zeros((0, embedder.dim), np.float32))
+                   else np.zeros((0, dim), np.float32))
         prev_docs = prev.documents if prev else {}
         manifest = {
-            "model": {"name": name, "dim": embedder.dim},
+            "model": {"name": name, "dim": dim},
             "chunking": asdict(settings),
             "documents": [{"doc_id": d.doc_id, "path": d.path, "title": d.title,
                            "checksum": d.checksum} for d in documents],
@@ -103,8 +106,16 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
             "counts": {"documents": len(documents), "chunks": len(chunks)},
         }
         by_id = {d.doc_id: d for d in documents}
-        lexical = LexicalIndex.build([lexical_text(by_id[c.doc_id], c) for c in chunks])
-        store.write(index_dir, manifest, documents, chunks, vectors, lexical)
+        cached = store.read_tokens(prev) if prev is not None else {}
+        tokens: dict[str, list[str]] = {}
+        corpus = []
+        for c in chunks:
+            text = lexical_text(by_id[c.doc_id], c)
+            key = hashlib.sha1(text.encode("utf-8")).hexdigest()
+            if key not in tokens:
+                tokens[key] = cached[key] if key in cached else tokenize(text)
+            corpus.append(tokens[key])
+        store.write(index_dir, manifest, documents, chunks, vectors, LexicalIndex.from_tokens(corpus), tokens)
     prev_keys = {c.key for c in prev.chunks} if prev else set()
     new_ids = {d.doc_id: d for d in documents}
     return BuildStats(

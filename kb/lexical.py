@@ -97,10 +97,6 @@ class LexicalIndex:
         self.retriever = retriever
 
     @classmethod
-    def build(cls, texts: list[str]) -> "LexicalIndex":
-        return cls.from_tokens([tokenize(t) for t in texts])
-
-    @classmethod
     def from_tokens(cls, corpus: list[list[str]]) -> "LexicalIndex":
         import bm25s
 

@@ -50,8 +50,7 @@ def make_filters(doc=None, year=None, region=None) -> Filters:
 def chunk_mask(index: Index, filters: Filters) -> np.ndarray | None:
     if not filters:
         return None
-    allowed = {d.doc_id for d in index.documents.values() if filters.allows(d)}
-    return np.fromiter((c.doc_id in allowed for c in index.chunks), dtype=bool, count=len(index.chunks))
+    return index.doc_mask({d.doc_id for d in index.documents.values() if filters.allows(d)})
 
 
 GROUP_WORDS = re.compile(r"各省|各地|各市|各区|各省份|各地区|各自治区|历年|每年|各年|历次|各个|分别是")

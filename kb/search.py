@@ -128,28 +128,25 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     if per_document is None:
         per_document = bool(GROUP_WORDS.search(query)) and len(index.documents) > 1
     want = min(n, max(fusion.candidates, k * CANDIDATES_PER_RESULT))
-    qv = (np.ascontiguousarray(embedder.encode_queries([query]), np.float32)
-          if mode in ("hybrid", "dense") else None)
-    lex_scores = index.lexical.scores(query) if mode in ("hybrid", "lexical") else None
-    combined = _ranked(index, qv, query, want, mask, fusion, mode, lex_scores)
-    order = sorted(combined, key=combined.get, reverse=True)
     named, inner, strong = (preferred_documents(index, query) if prefer_named and not per_document
                             else (set(), query, False))
+    # A question naming a report is ranked without the place name (see preferred_documents);
+    # one embedding serves the named report's ranking and the rest after it.
+    ranked_query = inner if named and strong else query
+    qv = (np.ascontiguousarray(embedder.encode_queries([ranked_query]), np.float32)
+          if mode in ("hybrid", "dense") else None)
+    lex_scores = index.lexical.scores(ranked_query) if mode in ("hybrid", "lexical") else None
+    combined = _ranked(index, qv, ranked_query, want, mask, fusion, mode, lex_scores)
+    order = sorted(combined, key=combined.get, reverse=True)
     if named and not strong:
         combined = {i: s * YEAR_BOOST if index.chunks[i].doc_id in named else s for i, s in combined.items()}
         order = sorted(combined, key=combined.get, reverse=True)
     elif named:
-        doc_mask = np.fromiter((c.doc_id in named for c in index.chunks), bool, len(index.chunks))
-        pref_mask = doc_mask if mask is None else (doc_mask & mask)
+        pref_mask = index.doc_mask(named) if mask is None else (index.doc_mask(named) & mask)
         if pref_mask.any():
-            if inner != query:
-                qv = (np.ascontiguousarray(embedder.encode_queries([inner]), np.float32)
-                      if qv is not None else None)
-                lex_scores = index.lexical.scores(inner) if lex_scores is not None else None
-            first = _ranked(index, qv, inner, want, pref_mask, fusion, mode, lex_scores)
-            top = sorted(first, key=first.get, reverse=True)
+            first = _ranked(index, qv, ranked_query, want, pref_mask, fusion, mode, lex_scores)
+            order = sorted(first, key=first.get, reverse=True) + [i for i in order if i not in first]
             combined = {**combined, **first}
-            order = top + [i for i in order if i not in first]
     terms = query_terms(query)
     results: list[SearchResult] = []
     seen: set = set()

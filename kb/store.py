@@ -3,7 +3,8 @@
     index/
       CURRENT                 name of the live version (replaced atomically)
       versions/v-<time>-<id>/ manifest.json, documents.json, chunks.jsonl, vectors.faiss,
-                              bm25/ (bm25s's arrays and vocabulary)
+                              bm25/ (bm25s's arrays and vocabulary), tokens.jsonl (BM25 terms
+                              by text hash, reused by the next build)
 
 A build writes a whole new version folder and only then points CURRENT at it,
 so a crash mid-build leaves the last good index and a reader never sees a
@@ -19,6 +20,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +53,18 @@ class Index:
     chunks: list[Chunk]
     faiss_index: object
     lexical: object  # kb.lexical.LexicalIndex
+
+    @cached_property
+    def _chunk_docs(self) -> np.ndarray:
+        """Ordinal (in `documents`) of each chunk's document, computed once per loaded index."""
+        order = {doc_id: i for i, doc_id in enumerate(self.documents)}
+        return np.fromiter((order[c.doc_id] for c in self.chunks), np.int32, len(self.chunks))
+
+    def doc_mask(self, doc_ids) -> np.ndarray:
+        """Boolean mask over chunks: those of the given documents."""
+        wanted = np.zeros(len(self.documents), dtype=bool)
+        wanted[[i for i, d in enumerate(self.documents) if d in doc_ids]] = True
+        return wanted[self._chunk_docs]
 
     @property
     def model_name(self) -> str:
@@ -117,13 +131,18 @@ def _doc_from_json(d: dict) -> Document:
     return Document(d["doc_id"], d["title"], d["path"], d["checksum"], paras, d.get("year"), d.get("region"))
 
 
-def load(root: Path, model_name: str | None = None) -> Index:
-    """Load the live version; a damaged one raises IndexCorrupt naming the index and the fix."""
+def load(root: Path, model_name: str | None = None, for_build: bool = False) -> Index:
+    """Load the live version; a damaged one raises IndexCorrupt naming the index and the fix.
+
+    `for_build`: what a new build reuses (chunks, vectors, documents), from an index of any
+    earlier format; its BM25 arrays are rebuilt anyway and are not read (`lexical` is None).
+    """
     import faiss
 
     root = Path(root)
     manifest = read_manifest(root)
-    check_compatible(manifest, root, model_name)
+    if not for_build:
+        check_compatible(manifest, root, model_name)
     version = current_version(root)
     folder = root / "versions" / version
     try:
@@ -134,7 +153,7 @@ def load(root: Path, model_name: str | None = None) -> Index:
             for line in fh:
                 chunks.append(Chunk(**json.loads(line)))
         index = faiss.read_index(str(folder / "vectors.faiss"))
-        lexical = LexicalIndex.load(folder / "bm25")
+        lexical = None if for_build else LexicalIndex.load(folder / "bm25")
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorrupt(f"the index at {root} is damaged ({exc}".splitlines()[0]
                            + f"); {_rebuild_hint(root)}") from exc
@@ -211,8 +230,19 @@ def build_lock(root: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def read_tokens(index: Index) -> dict[str, list[str]]:
+    """BM25 terms of the index's chunks by hash of their text, so the next build
+    tokenizes only new text (absent or unreadable: tokenize everything again)."""
+    path = index.root / "versions" / index.version / "tokens.jsonl"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return {key: tokens for key, tokens in map(json.loads, fh)}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
 def write(root: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
-          vectors: np.ndarray, lexical: LexicalIndex) -> str:
+          vectors: np.ndarray, lexical: LexicalIndex, tokens: dict[str, list[str]] | None = None) -> str:
     """Write a new version and switch CURRENT to it; returns the version name."""
     import faiss
 
@@ -230,6 +260,8 @@ def write(root: Path, manifest: dict, documents: list[Document], chunks: list[Ch
                "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks))
         faiss.write_index(make_faiss(vectors), str(tmp / "vectors.faiss"))
         lexical.save(tmp / "bm25")
+        _write(tmp / "tokens.jsonl", "".join(json.dumps([k, t], ensure_ascii=False) + "\n"
+                                             for k, t in (tokens or {}).items()))
         for path in [tmp / "vectors.faiss", *(tmp / "bm25").iterdir()]:
             with open(path, "rb+") as fh:
                 os.fsync(fh.fileno())

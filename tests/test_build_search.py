@@ -146,3 +146,19 @@ def test_last_year_and_this_year_go_to_their_sections(loaded_index, embedder):
     last_year = search(loaded_index, embedder, "去年地区生产总值增长了多少", k=1)[0]
     assert this_year.section.startswith("二、2024年重点工作安排")
     assert last_year.section.startswith("一、2023年工作回顾")
+
+
+def test_build_reuses_vectors_of_an_older_format_index(tmp_path, report_dir, built_index, embedder):
+    index_dir = _copy_index(built_index, tmp_path / "index")
+    folder = index_dir / "versions" / store.current_version(index_dir)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["format"] = 1  # format 1 had no BM25 arrays and no token cache
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    shutil.rmtree(folder / "bm25")
+    (folder / "tokens.jsonl").unlink()
+    with pytest.raises(IndexMismatch, match="format 1"):
+        store.load(index_dir)
+    stats = build(report_dir, index_dir, embedder=embedder)
+    assert stats.embedded == 0 and stats.reused == stats.chunks
+    top = search(store.load(index_dir), embedder, "今年地区生产总值增长目标是多少", k=1)[0]
+    assert "地区生产总值增长6%以上" in top.text
