@@ -14,7 +14,7 @@ import numpy as np
 
 from . import store
 from .chunking import ChunkSettings, chunk_document, lexical_text
-from .documents import Document, read_documents
+from .documents import SUFFIXES, Document, read_documents
 from .errors import DocumentError, KbError
 from .lexical import LexicalIndex, tokenize
 
@@ -74,7 +74,7 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
 
     documents = read_documents(Path(docs), warn=note)
     if not documents:
-        raise DocumentError(f"no readable reports (.txt, .md) in {docs}")
+        raise DocumentError(f"no readable reports ({' '.join(SUFFIXES)}) in {docs}")
     name = model_name(model)
     with store.build_lock(index_dir):
         prev = _previous(Path(index_dir), name, warn)

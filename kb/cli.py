@@ -18,7 +18,7 @@ DEFAULT_INDEX = "index"
 
 docs_option = click.option("--docs", type=click.Path(path_type=Path), default=DEFAULT_DOCS,
                            envvar="KB_DOCS", show_default=True, show_envvar=True,
-                           help="Folder of reports (.txt, .md), or one file.")
+                           help="Folder of reports (.txt .md .docx .pdf .html .jsonl), or one file.")
 index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path),
                             default=DEFAULT_INDEX, envvar="KB_INDEX", show_default=True,
                             show_envvar=True, help="Folder where the index lives.")
@@ -224,9 +224,15 @@ def eval_cmd(questions, k, docs, index_dir, model, as_json, misses, mode, doc_id
     index = open_index(docs, index_dir, model)
     embedder = load_embedder(index.model_name)
     plain = mode != "hybrid"  # one retriever alone, without kb's document preference
-    filters = make_filters(doc_ids)
-    report = evaluate(qs, lambda q, kk: search(index, embedder, q, kk, mode=mode, prefer_named=not plain,
-                                               filters=filters), k)
+    unknown = sorted({d for q in qs for d in (doc_ids or q.docs)} - set(index.documents))
+    if unknown:
+        raise KbError(f"no document {', '.join(unknown)} in {index_dir} (kb status lists the documents)")
+
+    def run(q, kk, docs):  # --doc applies to every question; otherwise a question's own "doc"
+        return search(index, embedder, q, kk, mode=mode, prefer_named=not plain,
+                      filters=make_filters(doc_ids or docs))
+
+    report = evaluate(qs, run, k)
     report["mode"] = mode
     if not misses:
         report.pop("misses")

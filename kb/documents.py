@@ -173,8 +173,12 @@ _FURNITURE = re.compile(
     r"(扫一扫|打印本页|关闭窗口|【打印】|【关闭】).*)$")
 
 
+# A news site's photo caption over the report: "省长…作政府工作报告。本报记者 朱江 摄".
+_PHOTO_CAPTION = re.compile(r"记者\s*[\u4e00-\u9fff·]{1,4}(?:\s*[\u4e00-\u9fff·]{1,4})?\s*摄[。]?$")
+
+
 def is_furniture(block: str) -> bool:
-    return len(block) <= 50 and bool(_FURNITURE.match(block))
+    return len(block) <= 60 and bool(_FURNITURE.match(block) or _PHOTO_CAPTION.search(block))
 
 
 def text_blocks(text: str, markdown: bool = False) -> list[tuple[str, int | None]]:

@@ -2,7 +2,9 @@
 
 Two formats: the seed format (`q`, `gold` substrings: a result is relevant when
 the text the user sees contains one) and the CMRC format (`q`, `gold_ids`: the
-ids of the relevant documents).
+ids of the relevant documents). A question may also carry `doc` (an id or a list):
+it was asked of those reports, as a user who picks a report in a library does, and
+is searched within them.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ class Question:
     gold: tuple[str, ...] = ()
     gold_ids: tuple[str, ...] = ()
     type: str = "all"
+    docs: tuple[str, ...] = ()  # search within these documents only
 
     def relevant(self, result) -> bool:
         if self.gold_ids:
@@ -44,8 +47,10 @@ def read_questions(path: Path) -> list[Question]:
             raise KbError(f"{path}, line {n}: expected JSON with \"q\" and \"gold\" or \"gold_ids\"") from None
         if not str(q).strip():
             continue
+        docs = row.get("doc") or ()
         questions.append(Question(str(row.get("id", n)), q, tuple(row.get("gold", ())),
-                                  tuple(row.get("gold_ids", ())), row.get("type", "all")))
+                                  tuple(row.get("gold_ids", ())), row.get("type", "all"),
+                                  (docs,) if isinstance(docs, str) else tuple(docs)))
     if not questions:
         raise KbError(f"no questions in {path}")
     return questions
@@ -62,12 +67,13 @@ def _scores(ranks: list[int | None]) -> dict:
 
 
 def evaluate(questions: list[Question], search_fn, k: int = 10) -> dict:
-    """Score `search_fn(query, k) -> results`; also returns the misses for inspection."""
+    """Score `search_fn(query, k, docs) -> results` (`docs`: the question's documents, or
+    empty for the whole index); also returns the misses for inspection."""
     ranks: list[int | None] = []
     by_type: dict[str, list[int | None]] = defaultdict(list)
     misses = []
     for question in questions:
-        results = search_fn(question.q, k)
+        results = search_fn(question.q, k, question.docs)
         rank = next((r.rank for r in results if question.relevant(r)), None)
         ranks.append(rank)
         by_type[question.type].append(rank)

@@ -15,12 +15,7 @@ import numpy as np
 
 # Question words and particles that say nothing about what is asked for.
 STOP_WORDS = frozenset(
-    "什么 多少 哪些 哪个 哪里 怎么 怎样 如何 为什么 是否 有没有 几个 几位 几 哪 谁 啥 吗 呢 吧 啊 "
-    "的 了 是 有 在 和 与 及 或 等 对 为 把 被 让 给 就 都 也 还 又 很 更 最 得 地 着 过 "
-    "我们 你们 他们 我 你 他 她 它 这 那 这个 那个 这些 那些 其 之 个 去 来 做 "
-    "情况 方面 问题 请问 一下 介绍 说说 关于 有关 相关 "
-    "what which how many much is are was were the a an of in on for to and or did does do "
-    "with by at from as be this that these those it its about".split()
+    ["什么", "多少", "哪些", "哪个", "哪里", "怎么", "怎样", "如何", "为什么", "是否", "有没有", "几个", "几位", "几", "哪", "谁", "啥", "吗", "呢", "吧", "啊", "的", "了", "是", "有", "在", "和", "与", "及", "或", "等", "对", "为", "把", "被", "让", "给", "就", "都", "也", "还", "又", "很", "更", "最", "得", "地", "着", "过", "我们", "你们", "他们", "我", "你", "他", "她", "它", "这", "那", "这个", "那个", "这些", "那些", "其", "之", "个", "去", "来", "做", "情况", "方面", "问题", "请问", "一下", "介绍", "说说", "关于", "有关", "相关", "what", "which", "how", "many", "much", "is", "are", "was", "were", "the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "did", "does", "do", "with", "by", "at", "from", "as", "be", "this", "that", "these", "those", "it", "its", "about"]
 )
 UNITS = ("亿元", "万元", "元", "亿斤", "万斤", "亿", "万", "千", "百", "个", "人", "户", "家", "项", "座", "条",
          "公里", "平方公里", "亩", "万亩", "吨", "倍", "年", "月", "日", "天", "所", "张", "套", "次", "场")
@@ -97,7 +92,7 @@ class LexicalIndex:
         self.retriever = retriever
 
     @classmethod
-    def from_tokens(cls, corpus: list[list[str]]) -> "LexicalIndex":
+    def from_tokens(cls, corpus: list[list[str]]) -> LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25(k1=1.2, b=0.75)
@@ -108,15 +103,21 @@ class LexicalIndex:
         self.retriever.save(str(folder), allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
+    def load(cls, folder: Path) -> LexicalIndex:
         import bm25s
 
         return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False))
 
-    def scores(self, query: str) -> tuple[np.ndarray, float]:
+    def scores(self, query: str, mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """BM25 score of every chunk for the query, and how much of the query the index
         knows (the IDF-weighted share of its terms). An English question over Chinese
-        reports matches only "2024", a term in half the chunks: its BM25 ranking says little."""
+        reports matches only "2024", a term in half the chunks: its BM25 ranking says little.
+
+        With a `mask` (a search within some reports) the chunks outside score 0 and each
+        term's weight is the IDF it has within the mask: a word common in the other reports
+        can be rare in this one, and a search within a report should rank as that report
+        would alone.
+        """
         from .glossary import expand
 
         vocab = self.retriever.vocab_dict
@@ -126,14 +127,29 @@ class LexicalIndex:
             found = [t for t in found if not (t.isascii() and t.isalpha())] + english
         words = list(dict.fromkeys(found))
         terms = [t for t in words if t in vocab]
-        n = int(self.retriever.scores["num_docs"])
+        stored = self.retriever.scores
+        n = int(stored["num_docs"])
+        out = np.zeros(n, dtype=np.float32)
         if not terms:
-            return np.zeros(n, dtype=np.float32), 0.0
-        indptr = self.retriever.scores["indptr"]
+            return out, 0.0
+        indptr, indices, data = stored["indptr"], stored["indices"], stored["data"]
+        n_in = n if mask is None else int(mask.sum())
+        known, matched = 0.0, 0
+        for t in terms:
+            start, end = int(indptr[vocab[t]]), int(indptr[vocab[t] + 1])
+            rows, values = indices[start:end], data[start:end]
+            if mask is not None:
+                inside = mask[rows]
+                rows, values = rows[inside], values[inside]
+            if not len(rows):
+                continue
+            idf = _idf(n_in, len(rows))
+            known, matched = known + idf, matched + 1
+            out[rows] += values * (idf / _idf(n, end - start))  # a chunk appears once per term
+        total = known + _idf(n_in, 0) * (len(words) - matched)  # unmatched words count as rare ones
+        return out, known / total if total else 0.0
 
-        def idf(df: int) -> float:
-            return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
-        known = sum(idf(int(indptr[vocab[t] + 1] - indptr[vocab[t]])) for t in terms)
-        total = known + idf(0) * (len(words) - len(terms))
-        return np.asarray(self.retriever.get_scores(terms), dtype=np.float32), known / total
+def _idf(n: int, df: int) -> float:
+    """bm25s's (Lucene's) IDF."""
+    return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))

@@ -59,7 +59,7 @@ GROUP_WORDS = re.compile(r"各省|各地|各市|各区|各省份|各地区|各�
 YEAR_BOOST = 1.25  # a year alone is a weak hint (a 2024 report reviews 2023): scores of its reports x1.25
 
 
-def preferred_documents(index: Index, query: str) -> tuple[set[str], str, bool]:
+def preferred_documents(index: Index, query: str, filters: Filters = Filters()) -> tuple[set[str], str, bool]:
     """Documents the question names, the question without those names, and whether the
     naming is strong (a region) or only a hint (a year).
 
@@ -67,9 +67,10 @@ def preferred_documents(index: Index, query: str) -> tuple[set[str], str, bool]:
     next (whose review covers it). Within the named report the place name says nothing
     more, and it pulls the ranking towards paragraphs that merely mention the place, so
     the report's own paragraphs are ranked for the question without it.
-    Empty set: the question names no report of the library.
+    Empty set: the question names no report among those the filters allow, or names
+    all of them (a search within the Shenyang report for 沈阳… is that report's search).
     """
-    docs = list(index.documents.values())
+    docs = [d for d in index.documents.values() if filters.allows(d)]
     regions = set(regions_in(query, {d.region for d in docs if d.region}))
     years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", query)}
     chosen = [d for d in docs if d.region in regions] if regions else docs

@@ -8,11 +8,30 @@ import numpy as np
 
 from .fusion import DEFAULT_FUSION, Fusion, fuse
 from .highlight import best_sentence, highlights, query_terms
-from .scope import GROUP_WORDS, YEAR_BOOST, Filters, QueryError, chunk_mask, make_filters, preferred_documents
+from .scope import (
+    GROUP_WORDS,
+    YEAR_BOOST,
+    Filters,
+    QueryError,
+    chunk_mask,
+    make_filters,
+    preferred_documents,
+)
 from .store import Index
 
-__all__ = ["SearchResult", "QueryError", "Filters", "Fusion", "make_filters", "search", "facets",
-           "check_k", "clean_query", "MAX_K", "MAX_QUERY_CHARS"]
+__all__ = [
+    "MAX_K",
+    "MAX_QUERY_CHARS",
+    "Filters",
+    "Fusion",
+    "QueryError",
+    "SearchResult",
+    "check_k",
+    "clean_query",
+    "facets",
+    "make_filters",
+    "search",
+]
 
 MAX_QUERY_CHARS = 1000
 
@@ -91,12 +110,12 @@ def _top(scores: np.ndarray, n: int) -> dict[int, float]:
 
 
 def _ranked(index: Index, qv, query: str, want: int, mask, fusion: Fusion, mode: str,
-            lex_scores) -> dict[int, float]:
+            idf_mask=None) -> dict[int, float]:
     dense = _dense(index, qv, want, mask) if mode in ("hybrid", "dense") else {}
     lexical, coverage = {}, 0.0
     if mode in ("hybrid", "lexical"):
-        all_scores, coverage = lex_scores
-        if mask is not None:
+        all_scores, coverage = index.lexical.scores(query, idf_mask)
+        if mask is not None and mask is not idf_mask:
             all_scores = np.where(mask, all_scores, 0)
         lexical = _top(all_scores, want)
     if mode == "dense":
@@ -128,15 +147,14 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     if per_document is None:
         per_document = bool(GROUP_WORDS.search(query)) and len(index.documents) > 1
     want = min(n, max(fusion.candidates, k * CANDIDATES_PER_RESULT))
-    named, inner, strong = (preferred_documents(index, query) if prefer_named and not per_document
+    named, inner, strong = (preferred_documents(index, query, filters) if prefer_named and not per_document
                             else (set(), query, False))
     # A question naming a report is ranked without the place name (see preferred_documents);
     # one embedding serves the named report's ranking and the rest after it.
     ranked_query = inner if named and strong else query
     qv = (np.ascontiguousarray(embedder.encode_queries([ranked_query]), np.float32)
           if mode in ("hybrid", "dense") else None)
-    lex_scores = index.lexical.scores(ranked_query) if mode in ("hybrid", "lexical") else None
-    combined = _ranked(index, qv, ranked_query, want, mask, fusion, mode, lex_scores)
+    combined = _ranked(index, qv, ranked_query, want, mask, fusion, mode, mask)
     order = sorted(combined, key=combined.get, reverse=True)
     if named and not strong:
         combined = {i: s * YEAR_BOOST if index.chunks[i].doc_id in named else s for i, s in combined.items()}
@@ -144,7 +162,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     elif named:
         pref_mask = index.doc_mask(named) if mask is None else (index.doc_mask(named) & mask)
         if pref_mask.any():
-            first = _ranked(index, qv, ranked_query, want, pref_mask, fusion, mode, lex_scores)
+            first = _ranked(index, qv, ranked_query, want, pref_mask, fusion, mode, mask)
             order = sorted(first, key=first.get, reverse=True) + [i for i in order if i not in first]
             combined = {**combined, **first}
     terms = query_terms(query)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from .build import BuildStats, build
-from .documents import META_SUFFIX, MANIFEST, SUFFIXES
+from .documents import MANIFEST, META_SUFFIX, SUFFIXES
 from .errors import KbError
 
 

@@ -376,7 +376,7 @@ def step_peer(work: Path, embedder) -> dict:
     def timed(fn):
         lat = []
 
-        def wrapped(q, k):
+        def wrapped(q, k, _docs=()):
             t = time.perf_counter()
             r = fn(q, k)
             lat.append((time.perf_counter() - t) * 1000)

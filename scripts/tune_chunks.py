@@ -37,7 +37,7 @@ def main(questions, docs, sizes, overlaps, contexts):
                 with tempfile.TemporaryDirectory() as tmp:
                     stats = build(docs, Path(tmp), settings=settings, embedder=embedder)
                     index = store.load(Path(tmp))
-                    rep = evaluate(qs, lambda q, k: search(index, embedder, q, k))
+                    rep = evaluate(qs, lambda q, k, _docs: search(index, embedder, q, k))
                 row = {"max_chars": size, "overlap": overlap, "context": context,
                        "chunks": stats.chunks, **{m: rep[m] for m in ("recall@1", "recall@5", "mrr@10")}}
                 rows.append(row)

@@ -25,7 +25,7 @@ def main(questions, index_dir, weights):
     for w in [float(x) for x in weights.split(",")]:
         runs += [("hybrid", Fusion("blend", w)), ("hybrid", Fusion("rrf", w))]
     for mode, fusion in runs:
-        rep = evaluate(qs, lambda q, k: search(index, embedder, q, k, fusion=fusion, mode=mode))
+        rep = evaluate(qs, lambda q, k, _docs: search(index, embedder, q, k, fusion=fusion, mode=mode))
         label = mode if mode != "hybrid" else f"{fusion.method} w={fusion.dense_weight}"
         print(json.dumps({"run": label, **{m: rep[m] for m in ("recall@1", "recall@5", "mrr@10")}}))
 

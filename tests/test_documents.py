@@ -41,7 +41,7 @@ def test_encodings_and_line_endings(tmp_path):
 
 
 def test_binary_and_undecodable_files_are_skipped_with_a_warning(tmp_path):
-    _write(tmp_path, "good.txt", "有用的段落内容。".encode("utf-8"))
+    _write(tmp_path, "good.txt", "有用的段落内容。".encode())
     _write(tmp_path, "binary.txt", b"\x00\x01\x02PK\x00\x00" * 50)
     _write(tmp_path, "empty.md", b"")
     warnings = []

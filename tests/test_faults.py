@@ -8,14 +8,14 @@ import sys
 import time
 
 import pytest
+from click.testing import CliRunner
 
 from kb import store
 from kb.build import build
+from kb.cli import cli
 from kb.documents import find_files, read_documents
 from kb.errors import KbError
 from kb.search import search
-from kb.cli import cli
-from click.testing import CliRunner
 
 pytestmark = pytest.mark.slow
 GDP = "今年地区生产总值增长目标是多少"

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from webapp import create_app
 
-
 OUTCOMES: Counter = Counter()
 TALLY = Path(__file__).resolve().parent.parent / "build" / "hostile-tally.json"
 

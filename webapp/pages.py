@@ -64,7 +64,18 @@ def index():
             err = f"索引不可用：{exc}"
     cards = [{"r": r, "html": marked(r.text, r.highlights, r.best_sentence)} for r in results]
     return render_template("search.html", q=q, cards=cards, ms=ms, error=err, facets=facet_counts,
-                           doc=doc, year=year, examples=EXAMPLES, status=_status())
+                           doc=doc, doc_title=_title(doc), year=year, examples=EXAMPLES, status=_status())
+
+
+def _title(doc_id):
+    """The title a filter by document shows (the id when the index does not have it)."""
+    if not doc_id:
+        return None
+    try:
+        doc = current_app.extensions["kb"].get().documents.get(doc_id)
+    except KbError:
+        doc = None
+    return doc.title if doc else doc_id
 
 
 @bp.get("/docs/<path:doc_id>")
@@ -76,4 +87,4 @@ def document(doc_id):
     doc = index.documents.get(doc_id)
     if doc is None:
         abort(404)
-    return render_template("document.html", doc=doc, status=_status())
+    return render_template("document.html", doc=doc, library=len(index.documents) > 1, status=_status())
