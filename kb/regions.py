@@ -82,14 +82,20 @@ def names_of(short: str | None) -> list[str]:
     return [short]
 
 
+# "高于全国平均水平": a question saying 全国 compares with the country, it does not ask
+# for the State Council's report; these name that report.
+_NATIONAL = ("国务院", "中央政府", "全国政府工作报告", "国家政府工作报告")
+
+
 def regions_in(text: str, known: set[str]) -> list[str]:
     """Regions among `known` (short names) that `text` names, in Chinese or English."""
     found = []
     lower = text.lower()
     for short in known:
         full = next((f for s, f, _ in _TABLE if s == short), short)
+        chinese = _NATIONAL if short == "全国" else (short, full)
         names = [n for s, _, ns in _TABLE if s == short for n in ns]
-        if short in text or full in text or any(re.search(rf"\b{re.escape(n)}\b", lower) for n in names):
+        if any(n in text for n in chinese) or any(re.search(rf"\b{re.escape(n)}\b", lower) for n in names):
             found.append(short)
     # 北京 inside 北京市 is one region; drop a name that only occurs inside a longer one found
     return sorted(found, key=len, reverse=True)

@@ -59,16 +59,35 @@ GROUP_WORDS = re.compile(r"各省|各地|各市|各区|各省份|各地区|各�
 YEAR_BOOST = 1.25  # a year alone is a weak hint (a 2024 report reviews 2023): scores of its reports x1.25
 
 
-def preferred_documents(index: Index, query: str, filters: Filters = Filters()) -> tuple[set[str], str, bool]:
-    """Documents the question names, the question without those names, and whether the
-    naming is strong (a region) or only a hint (a year).
+@dataclass(frozen=True)
+class Preference:
+    """The reports a question names, in the order their paragraphs should come.
+
+    `tiers`: sets of document ids, first tier first (a region's latest report, then its
+    older ones); `query`: the question to rank them with (without the place name);
+    `strong`: a region was named (tiers come first) rather than only a year (a boost).
+    """
+
+    tiers: tuple[frozenset[str], ...] = ()
+    query: str = ""
+    strong: bool = False
+
+    @property
+    def documents(self) -> set[str]:
+        return set().union(*self.tiers) if self.tiers else set()
+
+
+def preferred_documents(index: Index, query: str, filters: Filters = Filters()) -> Preference:
+    """The reports a question names, among those the filters allow.
 
     By region (北京, 北京市, Beijing) and, if it names a year, reports of that year or the
-    next (whose review covers it). Within the named report the place name says nothing
-    more, and it pulls the ranking towards paragraphs that merely mention the place, so
-    the report's own paragraphs are ranked for the question without it.
-    Empty set: the question names no report among those the filters allow, or names
-    all of them (a search within the Shenyang report for 沈阳… is that report's search).
+    next (whose review covers it). A region named without a year means its latest report
+    ("北京今年…" asked of the 2025 and 2026 reports is about 2026); its older reports follow.
+    Within the named report the place name says nothing more, and it pulls the ranking
+    towards paragraphs that merely mention the place, so the report's own paragraphs are
+    ranked for the question without it.
+    No tiers: the question names no report, or names every report searched (a search
+    within the Shenyang report for 沈阳… is that report's search).
     """
     docs = [d for d in index.documents.values() if filters.allows(d)]
     regions = set(regions_in(query, {d.region for d in docs if d.region}))
@@ -78,9 +97,16 @@ def preferred_documents(index: Index, query: str, filters: Filters = Filters()) 
         by_year = [d for d in chosen if d.year and (d.year in years or d.year - 1 in years)]
         chosen = by_year or chosen
     if not (regions or years) or len(chosen) == len(docs):
-        return set(), query, False
+        return Preference((), query, False)
     stripped = query
     for name in sorted((n for r in regions for n in names_of(r)), key=len, reverse=True):
         stripped = re.sub(rf"{re.escape(name)}(?:'s|’s)?", " ", stripped, flags=re.IGNORECASE)
     stripped = " ".join(stripped.split())
-    return {d.doc_id for d in chosen}, stripped if len(stripped) >= 2 else query, bool(regions)
+    tiers = [frozenset(d.doc_id for d in chosen)]
+    if regions and not years:
+        latest = {}
+        for d in chosen:
+            latest[d.region] = max(latest.get(d.region) or 0, d.year or 0)
+        newest = frozenset(d.doc_id for d in chosen if (d.year or 0) == latest[d.region])
+        tiers = [newest, tiers[0] - newest] if newest != tiers[0] else tiers
+    return Preference(tuple(tiers), stripped if len(stripped) >= 2 else query, bool(regions))

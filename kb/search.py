@@ -12,6 +12,7 @@ from .scope import (
     GROUP_WORDS,
     YEAR_BOOST,
     Filters,
+    Preference,
     QueryError,
     chunk_mask,
     make_filters,
@@ -147,24 +148,29 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     if per_document is None:
         per_document = bool(GROUP_WORDS.search(query)) and len(index.documents) > 1
     want = min(n, max(fusion.candidates, k * CANDIDATES_PER_RESULT))
-    named, inner, strong = (preferred_documents(index, query, filters) if prefer_named and not per_document
-                            else (set(), query, False))
+    pref = (preferred_documents(index, query, filters) if prefer_named and not per_document
+            else Preference((), query, False))
     # A question naming a report is ranked without the place name (see preferred_documents);
-    # one embedding serves the named report's ranking and the rest after it.
-    ranked_query = inner if named and strong else query
+    # one embedding serves the named reports' rankings and the rest after them.
+    ranked_query = pref.query if pref.tiers and pref.strong else query
     qv = (np.ascontiguousarray(embedder.encode_queries([ranked_query]), np.float32)
           if mode in ("hybrid", "dense") else None)
     combined = _ranked(index, qv, ranked_query, want, mask, fusion, mode, mask)
     order = sorted(combined, key=combined.get, reverse=True)
-    if named and not strong:
+    if pref.tiers and not pref.strong:
+        named = pref.documents
         combined = {i: s * YEAR_BOOST if index.chunks[i].doc_id in named else s for i, s in combined.items()}
         order = sorted(combined, key=combined.get, reverse=True)
-    elif named:
-        pref_mask = index.doc_mask(named) if mask is None else (index.doc_mask(named) & mask)
-        if pref_mask.any():
-            first = _ranked(index, qv, ranked_query, want, pref_mask, fusion, mode, mask)
-            order = sorted(first, key=first.get, reverse=True) + [i for i in order if i not in first]
-            combined = {**combined, **first}
+    elif pref.tiers:
+        placed: list[int] = []
+        for tier in pref.tiers:
+            tier_mask = index.doc_mask(tier) if mask is None else (index.doc_mask(tier) & mask)
+            if tier_mask.any():
+                first = _ranked(index, qv, ranked_query, want, tier_mask, fusion, mode, mask)
+                placed += sorted(first, key=first.get, reverse=True)
+                combined = {**combined, **first}
+        done = set(placed)
+        order = placed + [i for i in order if i not in done]
     terms = query_terms(query)
     results: list[SearchResult] = []
     seen: set = set()

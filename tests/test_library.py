@@ -155,6 +155,44 @@ def test_a_report_searched_in_a_library_ranks_as_it_does_alone(library, loaded_i
     assert [r.chunk_id for r in within] == [r.chunk_id for r in alone]
 
 
+BEIJING_2025 = """2025年北京市政府工作报告
+
+各位代表：
+
+一、2024年工作回顾
+
+全市地区生产总值增长5.2%。
+
+二、2025年重点工作
+
+今年经济社会发展的主要预期目标是：地区生产总值增长5%左右，居民收入增长与经济增长同步。
+"""
+
+
+def test_a_region_named_without_a_year_means_its_latest_report(library, tmp_path, embedder):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    shutil.copytree(library[0], docs)
+    shutil.copytree(library[1], index)
+    (docs / "2025-beijing.txt").write_text(BEIJING_2025, encoding="utf-8")
+    build(docs, index, embedder=embedder)
+    loaded = store.load(index)
+    order = [r.doc_id for r in search(loaded, embedder, "北京今年经济增长预期目标", 10)]
+    newest, older = order.count("2026-beijing"), order.count("2025-beijing")
+    assert newest and older  # the latest report first, then the region's older one, then the rest
+    assert order[:newest + older] == ["2026-beijing"] * newest + ["2025-beijing"] * older
+    top = search(loaded, embedder, "北京2025年经济增长预期目标", 3)[0]
+    assert top.doc_id == "2025-beijing" and "增长5%左右" in top.text
+
+
+def test_national_report_is_named_by_the_state_council_not_by_a_comparison():
+    from kb.regions import regions_in
+
+    known = {"沈阳", "全国", "北京"}
+    assert regions_in("沈阳经济增速和全国全省比怎么样", known) == ["沈阳"]
+    assert regions_in("国务院政府工作报告提出的经济增长目标", known) == ["全国"]
+    assert regions_in("What is China's GDP growth target?", known) == ["全国"]
+
+
 def test_question_across_reports_gets_one_answer_per_report(library, embedder):
     results = search(store.load(library[1]), embedder, "各省2026年经济增长目标", 5)
     assert len({r.doc_id for r in results}) == len(results)
