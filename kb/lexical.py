@@ -122,7 +122,7 @@ class LexicalIndex:
 
         vocab = self.retriever.vocab_dict
         found = tokenize(query)
-        english = expand(query)
+        english = tokenize(" ".join(expand(query)))  # the report terms, cut as the chunks were
         if english:  # an English word counts as known when the report term it stands for is
             found = [t for t in found if not (t.isascii() and t.isalpha())] + english
         words = list(dict.fromkeys(found))

@@ -28,3 +28,15 @@ def test_unmasked_scores_are_bm25s_own():
     scores, coverage = index.scores("经济增长目标")
     assert np.allclose(scores, index.retriever.get_scores(["经济", "增长", "目标"]), atol=1e-6)
     assert coverage == 1.0
+
+
+def test_english_words_match_the_report_terms_as_the_chunks_were_cut():
+    from kb.lexical import tokenize
+
+    texts = ["今年主要预期目标是：地区生产总值增长6%以上。", "扩容停车泊位3万个以上。",
+             "推动40吨以下供暖燃煤锅炉淘汰改造。"]
+    index = LexicalIndex.from_tokens([tokenize(t) for t in texts])
+    scores, coverage = index.scores("What is the GDP growth target?")
+    assert scores.argmax() == 0 and coverage > 0.9  # 地区生产总值 is cut into words the chunks have
+    scores, _ = index.scores("How will coal-fired boilers be phased out?")
+    assert scores.argmax() == 2
