@@ -134,7 +134,7 @@ def load_embedder(name: str | None = None) -> Embedder:
         from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(path, device="cpu")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any loader failure is the user's model choice
         raise ModelError(f"cannot load the embedding model {name!r}: {exc}".splitlines()[0]) from exc
     finally:
         st_logger.setLevel(level)

@@ -27,7 +27,7 @@ def read_docx(data: bytes, name: str) -> tuple[list[Block], str | None]:
         raise DocumentError(f"{name}: python-docx is needed for .docx files") from exc
     try:
         document = docx.Document(io.BytesIO(data))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for a broken file
         raise DocumentError(f"{name}: not a readable Word file ({type(exc).__name__})") from exc
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip() or None

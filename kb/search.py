@@ -110,13 +110,13 @@ def _top(scores: np.ndarray, n: int) -> dict[int, float]:
     return {int(i): float(scores[i]) for i in ids if scores[i] > 0}
 
 
-def _ranked(index: Index, qv, query: str, want: int, mask, fusion: Fusion, mode: str,
-            idf_mask=None) -> dict[int, float]:
+def _ranked(index: Index, qv, lex, query: str, want: int, mask, fusion: Fusion, mode: str) -> dict[int, float]:
+    """Fused scores of the best chunks within `mask`; `lex` is (BM25 scores, coverage) of the query."""
     dense = _dense(index, qv, want, mask) if mode in ("hybrid", "dense") else {}
     lexical, coverage = {}, 0.0
     if mode in ("hybrid", "lexical"):
-        all_scores, coverage = index.lexical.scores(query, idf_mask)
-        if mask is not None and mask is not idf_mask:
+        all_scores, coverage = lex
+        if mask is not None:
             all_scores = np.where(mask, all_scores, 0)
         lexical = _top(all_scores, want)
     if mode == "dense":
@@ -155,7 +155,9 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     ranked_query = pref.query if pref.tiers and pref.strong else query
     qv = (np.ascontiguousarray(embedder.encode_queries([ranked_query]), np.float32)
           if mode in ("hybrid", "dense") else None)
-    combined = _ranked(index, qv, ranked_query, want, mask, fusion, mode, mask)
+    # BM25 weighs words by their rarity in the reports searched (see LexicalIndex.scores)
+    lex = index.lexical.scores(ranked_query, mask) if mode in ("hybrid", "lexical") else None
+    combined = _ranked(index, qv, lex, ranked_query, want, mask, fusion, mode)
     order = sorted(combined, key=combined.get, reverse=True)
     if pref.tiers and not pref.strong:
         named = pref.documents
@@ -166,7 +168,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
         for tier in pref.tiers:
             tier_mask = index.doc_mask(tier) if mask is None else (index.doc_mask(tier) & mask)
             if tier_mask.any():
-                first = _ranked(index, qv, ranked_query, want, tier_mask, fusion, mode, mask)
+                first = _ranked(index, qv, lex, ranked_query, want, tier_mask, fusion, mode)
                 placed += sorted(first, key=first.get, reverse=True)
                 combined = {**combined, **first}
         done = set(placed)
