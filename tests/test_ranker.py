@@ -1,0 +1,66 @@
+"""The learned ranker: shipped weights, its features, and what it changes for a reader."""
+import json
+
+import numpy as np
+import pytest
+
+from kb.fusion import Fusion
+from kb.ranker import FEATURES, RANKER_FILE, features, load_ranker
+from kb.search import candidates, search
+
+
+def test_shipped_weights_fit_the_features():
+    data = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
+    assert tuple(data["features"]) == FEATURES and len(data["weights"]) == len(FEATURES)
+    ranker = load_ranker()
+    assert ranker is not None
+    # learned, not hand-set: the time of the question matching the part of the report counts for it
+    w = dict(zip(FEATURES, ranker.weights))
+    assert w["plan_in_plan"] > w["plan_in_review"] and w["review_in_review"] > w["review_in_plan"]
+
+
+def test_weights_for_other_features_are_not_applied(tmp_path):
+    path = tmp_path / "ranker.json"
+    path.write_text(json.dumps({"features": ["dense"], "weights": [1.0]}))
+    assert load_ranker(path) is None
+    assert load_ranker(tmp_path / "missing.json") is None
+
+
+def _features(index, embedder, query):
+    qv = np.ascontiguousarray(embedder.encode_queries([query]), np.float32)
+    dense, lexical, coverage = candidates(index, qv, index.lexical.scores(query), 50, None)
+    ids, x = features(index, query, qv, dense, lexical, coverage)
+    return ids, dict(zip(FEATURES, x.T))
+
+
+def test_features_see_the_time_of_the_question(loaded_index, embedder):
+    ids, f = _features(loaded_index, embedder, "今年固定资产投资增长多少")
+    parts = loaded_index.chunk_parts[ids]
+    assert (f["plan_in_plan"] == (parts == 1)).all() and not f["review_in_review"].any()
+    ids, f = _features(loaded_index, embedder, "2023年固定资产投资增长多少")  # the report's year before
+    assert (f["review_in_review"] == (loaded_index.chunk_parts[ids] == -1)).all()
+    ids, f = _features(loaded_index, embedder, "固定资产投资增长8%")
+    j = next(j for j, i in enumerate(ids) if "固定资产投资增长8%" in loaded_index.chunks[i].text)
+    assert f["numbers"][j] == 1.0 and f["numbers"].min() == 0.0
+
+
+@pytest.mark.parametrize("query, gold, part", [
+    ("今年固定资产投资增长多少", "固定资产投资增长8%", "二、2024年重点工作安排"),
+    ("去年固定资产投资增长了多少", "固定资产投资增长3%左右", "一、2023年工作回顾"),
+    ("今年社会消费品零售总额预期增长多少", "社会消费品零售总额增长8%", "二、2024年重点工作安排"),
+    ("去年社会消费品零售总额增长了多少", "社会消费品零售总额增长9%", "一、2023年工作回顾"),
+])
+def test_this_year_and_last_year_questions_get_their_part(loaded_index, embedder, query, gold, part):
+    top = search(loaded_index, embedder, query, k=1)[0]
+    assert gold in top.text and top.section.startswith(part)
+
+
+def test_without_weights_search_falls_back_to_rank_fusion(loaded_index, embedder, monkeypatch):
+    import importlib
+
+    learned = search(loaded_index, embedder, "停车难怎么解决", k=5)
+    monkeypatch.setattr(importlib.import_module("kb.search"), "load_ranker", lambda: None)
+    fallback = search(loaded_index, embedder, "停车难怎么解决", k=5)
+    rrf = search(loaded_index, embedder, "停车难怎么解决", k=5, fusion=Fusion(method="rrf"))
+    assert [r.chunk_id for r in fallback] == [r.chunk_id for r in rrf]
+    assert "扩容停车泊位3万个以上" in learned[0].text and "扩容停车泊位3万个以上" in fallback[0].text
