@@ -1,11 +1,11 @@
 """Learn kb's ranker (kb/weights/ranker.json) from training questions over indexes of training text.
 
     python scripts/make_training_data.py --out /tmp/kbtrain
-    python scripts/train_ranker.py prepare --work /tmp/rk        # copies the corpora, builds two indexes
-    python scripts/train_ranker.py fit --data /tmp/kbtrain --work /tmp/rk --out kb/weights/ranker.json
+    KB_ADAPTER=on python scripts/train_ranker.py prepare --work /tmp/rk    # copies the corpora, builds two indexes
+    KB_ADAPTER=on python scripts/train_ranker.py fit --data /tmp/kbtrain --work /tmp/rk --out kb/weights/ranker.json
 
-The indexes are built with the model kb ships (adapter included), so the ranker learns from the
-scores it will see. Questions (none from any evaluation set):
+The indexes are built with the model kb ships with its adapter (KB_ADAPTER=on), so the ranker learns
+from the scores it will see beside it. Questions (none from any evaluation set):
 - gov: the gov-figure questions of make_training_data.py whose chunk is in the
   national (2008-2025) and 2025 provincial reports of ../shared/corpora/gov-reports, each
   searched within its report, as a reader who has picked a report does;
