@@ -1,24 +1,25 @@
 """How the dense and BM25 rankings of one query are combined into one."""
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
+
+from .provision import switched_off
 
 
 @dataclass(frozen=True)
 class Fusion:
     """How dense and BM25 scores are combined (chosen with scripts/tune_fusion.py on seed_dev)."""
 
-    # "rrf": weighted reciprocal rank fusion with the weights below (set on seed_dev and CMRC
-    # trial); "learned": the linear ranker of kb/ranker.py, trained by scripts/train_ranker.py
-    # (RRF when its weights are missing), opt-in with KB_RANKER=on until it beats RRF on
-    # Chinese questions (docs/quality.md); "blend": min-max normalised scores.
-    method: str = field(default_factory=lambda: "learned" if os.environ.get("KB_RANKER", "").lower()
-                        in ("1", "on", "yes", "true") else "rrf")
+    # "learned" (the default; KB_RANKER=off for "rrf"): the linear ranker of kb/ranker.py, trained
+    # by scripts/train_ranker.py (RRF when its weights are missing); "rrf": weighted reciprocal
+    # rank fusion with the weights below (set on seed_dev and CMRC trial); "blend": min-max
+    # normalised scores. Measured against each other in docs/quality.md.
+    method: str = field(default_factory=lambda: "rrf" if switched_off("KB_RANKER") else "learned")
     dense_weight: float = 0.4
     # An English question over Chinese reports: the cross-lingual dense match is weak, while BM25
-    # matches the glossary's report terms. R@1 by weight 0.1 / 0.2 / 0.3 (scripts/questions/):
+    # matches the lexicon's report terms (kb/lexicon.py). R@1 by weight 0.1 / 0.2 / 0.3, measured with the
+    # hand-typed glossary that came before it (scripts/glossary_baseline.py; scripts/questions/):
     # gov-2026 English 1.00 / .90 / .87, shenyang-english .86 / .77 / .59 (both tuned the glossary),
     # shenyang-english-heldout (written after it) .47 / .53 / .53. Chinese questions are unaffected.
     english_dense_weight: float = 0.2

@@ -116,11 +116,12 @@ class LexicalIndex:
     def _postings(self, query: str, mask: np.ndarray | None):
         """The query's words, and for each one the index knows within `mask`: the chunks
         that have it, their BM25 values, its IDF within the mask and in the whole index."""
-        from .glossary import expand
+        from .lexicon import expand, unknown_words
 
         vocab = self.retriever.vocab_dict
         found = tokenize(query)
         english = tokenize(" ".join(expand(query)))  # the report terms, cut as the chunks were
+        never_met = len(unknown_words(query)) if english else 0
         if english:  # an English word counts as known when the report term it stands for is
             found = [t for t in found if not (t.isascii() and t.isalpha())] + english
         words = list(dict.fromkeys(found))
@@ -139,7 +140,8 @@ class LexicalIndex:
                 rows, values = rows[inside], values[inside]
             if len(rows):
                 postings.append((rows, values, _idf(n_in, len(rows)), _idf(n, end - start)))
-        unknown = _idf(n_in, 0) * (len(words) - len(postings))  # unmatched words count as rare ones
+        # unmatched words, and English words the lexicon never met, count as rare ones
+        unknown = _idf(n_in, 0) * (len(words) - len(postings) + never_met)
         return n, postings, unknown
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:

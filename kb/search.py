@@ -104,10 +104,15 @@ def _dense(index: Index, qv: np.ndarray, n: int, mask: np.ndarray | None = None)
 
 
 def _top(scores: np.ndarray, n: int) -> dict[int, float]:
+    """The `n` best, best first; of equal scores the earlier chunk, so that the same question
+    gets the same candidates however many are asked for."""
     if n >= len(scores):
         ids = np.arange(len(scores))
     else:
-        ids = np.argpartition(-scores, n)[:n]
+        floor = scores[np.argpartition(-scores, n)[:n]].min()
+        # with every chunk tied at the boundary (only those that score at all)
+        ids = np.flatnonzero(scores >= floor) if floor > 0 else np.flatnonzero(scores > 0)
+    ids = ids[np.lexsort((ids, -scores[ids]))][:n]
     return {int(i): float(scores[i]) for i in ids if scores[i] > 0}
 
 
@@ -133,8 +138,24 @@ def _ranked(index: Index, qv, lex, query: str, want: int, mask, fusion: Fusion, 
     if mode == "lexical":
         return lexical
     if fusion.method == "learned" and (ranker := load_ranker()) is not None:
-        return learned_scores(ranker, index, query, qv, dense, lexical, coverage, mask)
+        return _learned(ranker, index, qv, query, dense, lexical, coverage, mask, fusion)
     return fuse(dense, lexical, fusion, coverage, query)
+
+
+def _learned(ranker, index: Index, qv, query: str, dense: dict[int, float], lexical: dict[int, float],
+             coverage: float, mask, fusion: Fusion) -> dict[int, float]:
+    """The ranker's scores for the first `fusion.candidates` of each list (the depth it was trained
+    at), and below them, in fused order, whatever deeper lists add: so the first results are the same
+    however many are asked for (the web page asks for 50 to count facets, the CLI for 10)."""
+    def head(scores):
+        return dict(sorted(scores.items(), key=lambda kv: -kv[1])[:fusion.candidates])
+
+    scores = learned_scores(ranker, index, query, qv, head(dense), head(lexical), coverage, mask)
+    tail = {i: s for i, s in fuse(dense, lexical, fusion, coverage, query).items() if i not in scores}
+    if tail and scores:
+        floor, top = min(scores.values()), max(tail.values())
+        scores.update({i: floor * 0.5 * s / top for i, s in tail.items()})
+    return scores
 
 
 def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,

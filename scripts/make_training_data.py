@@ -16,6 +16,10 @@ Shenyang report are never read):
   before, 今年/计划 for one of the plan, or no time word (always none in a report whose parts have
   no year); negative: kb's BM25 best chunk of the same
   report from the *other* part (the same topic in review and plan), else any other paragraph.
+- en-short (for the ranker, not the adapter): a short English question or keyword query made from an official
+  English sentence of a held-out zh-en year ("We will expand the coverage of scholarships..." -> "How will the
+  government expand the coverage of scholarships?", "scholarships grants vocational college students"), since
+  people type short questions, not the report's sentences; see english_question.
 - gov-lead: a paragraph's lead-in or its section heading ("做大做强城市经济实力") -> a later chunk
   of that paragraph; negative: BM25 best chunk from another section of the report.
 Reports are split by a hash of their id: 1 in 8 is held out (never trained on), as are the
@@ -72,6 +76,58 @@ def figure_question(clause: str, part: str, year: int | None, rng: random.Random
         words = REVIEW_WORDS if part == "去年" else PLAN_WORDS
         when = rng.choice(words + ([f"{year - 1 if part == '去年' else year}年"] if year else []))
     return f"{when}{q}{rng.choice(['', '？'])}"
+
+
+EN_STOP = set("""a an the of and or to in on at for with by from as is are was were be been being this that these
+those it its their our we us will must should shall can could would may also more further all both such than
+which who whose what when where how while into over under between through about other new every each some any
+not no so very well made make work working efforts continue continued""".split())
+EN_LEAD = re.compile(r"^(?:--\s*|\(?\d+\)?[.)]\s*|(?:First|Second|Third|Fourth|Fifth|Moreover|Meanwhile|In addition|"
+                     r"Furthermore|At the same time|Last year|This year|In \d{4}|Over the past (?:year|five years)),\s*)+")
+EN_FIGURE = re.compile(r"^(?:the\s+)?(?P<subj>[a-z][a-z' -]{3,60}?)\s+(?P<verb>grew|increased|rose|fell|dropped|declined|"
+                       r"decreased|reached|totaled|exceeded|is projected|is expected|is targeted)\b", re.I)
+EN_BASE = {"grew": "grow", "increased": "increase", "rose": "rise", "fell": "fall", "dropped": "drop",
+           "declined": "decline", "decreased": "decrease", "reached": "reach", "totaled": "total",
+           "exceeded": "exceed"}
+
+
+def _trim(words: list[str]) -> str:
+    """Words joined, without the function words and commas a cut left at the end."""
+    while words and (words[-1].lower().strip(",") in EN_STOP or words[-1].endswith(",")):
+        words = words[:-1]
+    return " ".join(words)
+
+
+def english_question(en: str, year: int, rng: random.Random) -> tuple[str, str] | None:
+    """A short question (or keyword query) a reader might type, made from one official English sentence
+    of the report of `year`, and the part of the report it is about ("plan", "review" or "")."""
+    clause = re.split(r"[;:]|, (?:and|while|which|but) |\. ", EN_LEAD.sub("", en.strip()))[0].strip(" .,")
+    words = clause.split()
+    if len(words) < 4:
+        return None
+    will = re.match(r"(?:We|The government) (?:will|must|should|need to|are going to) (.+)", clause, re.I)
+    figure = EN_FIGURE.match(clause)
+    if figure and len(figure.group("subj").split()) <= 8:
+        subj, verb = figure.group("subj"), figure.group("verb").lower()
+        if verb.startswith("is "):
+            return rng.choice([f"What is the target for {subj}?", f"{subj} target {year}",
+                               f"How much is {subj} expected to be this year?"]), "plan"
+        return rng.choice([f"How much did {subj} {EN_BASE[verb]} last year?", f"{subj} {year - 1}",
+                           f"What was the {subj} growth?"]), "review"
+    if will:
+        action = _trim(will.group(1).split()[:rng.randint(4, 9)])
+        return rng.choice([f"How will the government {action}?", f"What are the plans to {action}?",
+                           f"What will be done to {action} this year?", f"{action} plan"]), "plan"
+    content = [w.strip("\"'(),") for w in words if w.lower().strip("\"'(),") not in EN_STOP]
+    content = [w for w in content if w]
+    if len(content) < 3:
+        return None
+    start = rng.randint(0, max(0, len(content) - 4))
+    keys = _trim(content[start:start + rng.randint(3, 6)])
+    past = re.match(r"We [a-z]+ed\b", clause)
+    if past:
+        return rng.choice([keys, f"{keys} last year", f"What was achieved in {keys}?"]), "review"
+    return rng.choice([keys, f"What does the report say about {keys}?", keys.lower()]), ""
 
 
 def gov_pairs(rng: random.Random) -> list[dict]:

@@ -168,10 +168,11 @@ def test_index_embedded_with_other_weights_is_refused_then_rebuilt(tmp_path, rep
     from kb.provision import DEFAULT_MODEL, default_model_name
 
     index_dir = _copy_index(built_index, tmp_path / "index")
-    assert store.load(index_dir).model_name == default_model_name() == DEFAULT_MODEL
+    assert store.load(index_dir).model_name == default_model_name()
+    assert default_model_name().startswith(DEFAULT_MODEL + "+kb-lora-")  # the adapter is on by default
     folder = index_dir / "versions" / store.current_version(index_dir)
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["model"]["name"] = DEFAULT_MODEL + "+kb-lora-0123456789ab"  # embedded with an adapter
+    manifest["model"]["name"] = DEFAULT_MODEL  # embedded by a kb before its adapter
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatch, match=f"other weights.*kb build --index {index_dir}"):
         store.load(index_dir)

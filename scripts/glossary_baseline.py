@@ -1,9 +1,9 @@
-"""English words of questions about Chinese reports, with the Chinese terms reports use.
+"""The hand-typed English glossary kb used before its lexicon was learned: kept only as a baseline.
 
-The dense model understands English questions about Chinese text, but BM25 only
-matches words: "What is Hainan's GDP growth target?" shares no term with
-"地区生产总值增长6%左右". Adding the report vocabulary for the English words of a
-question gives the lexical side something to match. Only queries are expanded.
+scripts/quality.py puts it in place of kb.lexicon.expand for the "old hybrid" and "glossary"
+columns, so the table shows what the learned lexicon (kb/lexicon.py) changed. It was grown on
+scripts/questions/shenyang-english.jsonl and the English questions of gov-2026; it helped only the
+words someone typed into it. kb no longer uses it.
 """
 from __future__ import annotations
 

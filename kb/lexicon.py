@@ -1,0 +1,51 @@
+"""English words of a question to the Chinese terms reports use for them, learned from translations.
+
+The dense model understands English questions about Chinese text, but BM25 only matches words:
+"What is Hainan's GDP growth target?" shares no term with "地区生产总值增长6%左右". For each English
+word of a question kb adds the index terms that word most often translates in the official
+English versions of the national work reports (scripts/train_lexicon.py, IBM Model 1; the table
+ships as kb/weights/lexicon.json). Learned rather than typed in, so it covers every word those
+translations use, not only the words someone thought of. Only queries are expanded.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+LEXICON_FILE = Path(__file__).with_name("weights") / "lexicon.json"
+
+
+def english_words(text: str) -> list[str]:
+    """The words of `text` as the lexicon keys them: lower case, "China's" as "china"."""
+    return [re.sub(r"'s$", "", w) for w in re.findall(r"[a-z][a-z0-9&'-]*", text.lower())]
+
+
+@lru_cache(maxsize=1)
+def load_lexicon(path: Path = LEXICON_FILE) -> tuple[dict[str, list[str]], frozenset[str]]:
+    """The learned translations, and the words the lexicon met but learned no translation for."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, frozenset()
+    return data["lexicon"], frozenset(data.get("untranslated", ()))
+
+
+def _split(word: str, lexicon: dict) -> list[str]:
+    # "state-owned" as a whole where it was learned so, else "coal-fired" as its parts
+    return [word] if word in lexicon else [w for w in re.split(r"[-&']", word) if w]
+
+
+def expand(query: str) -> list[str]:
+    """Chinese report terms for the English words of `query` (empty for a Chinese query)."""
+    lexicon, _ = load_lexicon()
+    return [term for word in english_words(query) for w in _split(word, lexicon) for term in lexicon.get(w, [])]
+
+
+def unknown_words(query: str) -> list[str]:
+    """English words of `query` the lexicon never met ("academicians"): BM25 cannot see what they
+    ask for, so they count against how much of the question it knows (LexicalIndex.scores)."""
+    lexicon, untranslated = load_lexicon()
+    return [w for word in english_words(query) for w in _split(word, lexicon)
+            if w not in lexicon and w not in untranslated]

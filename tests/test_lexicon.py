@@ -1,0 +1,42 @@
+"""The learned English lexicon: what an English question's words add to BM25."""
+import json
+
+from kb.lexicon import LEXICON_FILE, english_words, expand, load_lexicon, unknown_words
+from kb.search import search
+
+
+def test_shipped_lexicon_translates_report_words():
+    terms = expand("What is the GDP growth target?")
+    assert {"生产总值", "增长", "目标"} <= set(terms)
+    assert "粮食" in expand("grain output") and "养老" in " ".join(expand("pension"))
+
+
+def test_function_words_and_chinese_add_nothing():
+    lexicon, untranslated = load_lexicon()
+    assert {"the", "of"} <= untranslated
+    # learned away (they translate nothing in particular), not listed by hand
+    assert not {"the", "of", "and", "to", "we"} & set(lexicon)
+    assert expand("今年地区生产总值增长目标是多少") == []
+
+
+def test_lexicon_says_what_it_was_learned_from():
+    data = json.loads(LEXICON_FILE.read_text(encoding="utf-8"))
+    assert data["trained_on"]["held_out_years"] == [2013, 2019] and data["trained_on"]["pairs"] > 5000
+    assert len(data["lexicon"]) > 1000
+
+
+def test_words_the_lexicon_never_met_are_told_apart_from_function_words():
+    assert unknown_words("How many new academicians did we gain?") == ["academicians"]
+
+
+def test_words_are_keyed_as_questions_spell_them():
+    assert english_words("China's State-Owned enterprises") == ["china", "state-owned", "enterprises"]
+
+
+def test_without_a_lexicon_file_nothing_is_added(tmp_path):
+    assert load_lexicon.__wrapped__(tmp_path / "missing.json") == ({}, frozenset())
+
+
+def test_an_english_question_reaches_the_chinese_paragraph_by_bm25_alone(loaded_index, embedder):
+    top = search(loaded_index, embedder, "GDP growth target", k=3, mode="lexical")
+    assert any("地区生产总值增长" in r.text for r in top)
