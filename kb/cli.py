@@ -109,11 +109,19 @@ def build_cmd(docs, index_dir, model, as_json):
 
 
 def open_index(docs: Path, index_dir: Path, model: str | None):
-    """Load the index, building it first when there is none, so a first search works."""
+    """Load the index, building it first when there is none, so a first search works; and
+    re-embedding it when it was made with other weights of the bundled model (a kb from before
+    its adapter, or KB_ADAPTER switched), so an upgrade does not stop the README's commands."""
     from . import store
+    from .provision import default_model_name, is_default_model
 
     if not store.exists(index_dir):
         click.echo(f"No index in {index_dir} yet: building it from {docs} first…", err=True)
+        _run_build(docs, index_dir, model)
+    elif model is None and is_default_model(built := store.read_manifest(index_dir)["model"].get("name", "")) \
+            and built != default_model_name():
+        click.echo(f"The index in {index_dir} was embedded with other weights of the bundled model ({built}): "
+                   f"re-embedding it from {docs} first…", err=True)
         _run_build(docs, index_dir, model)
     from .embedding import model_name
 

@@ -1,10 +1,10 @@
 """Learn kb's ranker (kb/weights/ranker.json) from training questions over indexes of training text.
 
     python scripts/make_training_data.py --out /tmp/kbtrain
-    KB_ADAPTER=on python scripts/train_ranker.py prepare --work /tmp/rk    # copies the corpora, builds the indexes
-    KB_ADAPTER=on python scripts/train_ranker.py fit --data /tmp/kbtrain --work /tmp/rk --out kb/weights/ranker.json
+    python scripts/train_ranker.py prepare --work /tmp/rk    # copies the corpora, builds the indexes
+    python scripts/train_ranker.py fit --data /tmp/kbtrain --work /tmp/rk --out kb/weights/ranker.json
 
-The indexes are built with the model kb ships with its adapter (KB_ADAPTER=on), so the ranker learns
+The indexes are built with the model kb ships, with its adapter (on by default), so the ranker learns
 from the scores it will see beside it. A ranker learned on questions the adapter was trained on
 learns to trust the dense side too much (its scores are better there than on new questions), so
 every question here is one the adapter never saw (none from any evaluation set either):

