@@ -35,6 +35,7 @@ class Paragraph:
     text: str
     section: tuple[str, ...]  # section path of headings above it (and its own lead-in)
     heading: bool = False  # a heading line: shown and counted, but not a search result
+    pages: tuple[int, int] | None = None  # first and last page it is printed on (PDFs)
 
     @property
     def section_path(self) -> str:
@@ -194,7 +195,7 @@ def text_blocks(text: str, markdown: bool = False) -> list[tuple[str, int | None
 
 def _find_title(blocks: list[tuple[str, int | None]]) -> int | None:
     """Index of the title among the first blocks: a Markdown H1, or a short line naming a report."""
-    for i, (block, level) in enumerate(blocks[:12]):
+    for i, (block, level, *_) in enumerate(blocks[:12]):
         if level == 1 and i == 0:
             return i
         if len(block) <= 50 and _TITLE_WORDS.search(block) and not any(c in block for c in "。，："):
@@ -202,16 +203,18 @@ def _find_title(blocks: list[tuple[str, int | None]]) -> int | None:
     return None
 
 
-def structure(blocks: list[tuple[str, int | None]], doc_id: str, path: str = "",
+def structure(blocks: list[tuple], doc_id: str, path: str = "",
               title: str | None = None, checksum: str = "", title_hint: str | None = None) -> Document:
     """Blocks to a Document: the title found, furniture dropped, paragraphs numbered,
-    each with its section path. `level` None means: infer a heading from the text."""
-    blocks = [(b, lv) for b, lv in blocks if b and not is_furniture(b)]
+    each with its section path. A block is (text, level) or (text, level, pages); `level`
+    None means: infer a heading from the text; `pages` (first, last) are where a PDF prints it."""
+    pages_of = {id(b): b[2] for b in blocks if len(b) > 2}
+    blocks = [(b[0], b[1], pages_of.get(id(b))) for b in blocks if b[0] and not is_furniture(b[0])]
     found = _find_title(blocks)
     if found is not None:
         found_title = blocks[found][0]
         blocks = blocks[found + 1:] if found < 3 or all(
-            len(b) <= 60 for b, _ in blocks[:found]) else blocks[:found] + blocks[found + 1:]
+            len(b[0]) <= 60 for b in blocks[:found]) else blocks[:found] + blocks[found + 1:]
     else:
         found_title = None
     if title_hint and title_hint.lower() in ("untitled", "无标题", "document"):
@@ -220,7 +223,7 @@ def structure(blocks: list[tuple[str, int | None]], doc_id: str, path: str = "",
     section: dict[int, str] = {}
     paragraphs = []
     short_level = 0  # level of the last unnumbered short heading line, for its siblings
-    for number, (block, explicit) in enumerate(blocks, start=1):
+    for number, (block, explicit, pages) in enumerate(blocks, start=1):
         level, is_heading, own = 0, False, None
         following = blocks[number][0] if number < len(blocks) else ""
         if explicit:
@@ -242,9 +245,9 @@ def structure(blocks: list[tuple[str, int | None]], doc_id: str, path: str = "",
         path_ = tuple(section[k] for k in sorted(section))
         if own:
             path_ = path_ + (own,)
-        paragraphs.append(Paragraph(number, block, path_, is_heading))
+        paragraphs.append(Paragraph(number, block, path_, is_heading, pages))
     if not checksum:
-        checksum = hashlib.sha256("\n".join(b for b, _ in blocks).encode("utf-8")).hexdigest()
+        checksum = hashlib.sha256("\n".join(b[0] for b in blocks).encode("utf-8")).hexdigest()
     stem = Path(path.split("#")[0]).stem if path else doc_id
     if "#" in path:  # a line of a JSON Lines corpus: the corpus's file name says nothing of it
         stem = ""

@@ -11,7 +11,7 @@ import re
 
 from .errors import DocumentError
 
-Block = tuple[str, "int | None"]
+Block = tuple  # (text, heading level or None[, (first page, last page)])
 _WS = re.compile(r"[ \t\u3000\xa0]+")
 _SENTENCE_END = tuple("。！？：；.!?:;”」』）)")
 
@@ -45,40 +45,19 @@ def read_docx(data: bytes, name: str) -> tuple[list[Block], str | None]:
 
 
 def read_pdf(data: bytes, name: str) -> tuple[list[Block], str | None]:
-    """Text PDFs: lines are joined into paragraphs where a line stops mid-sentence, the way
-    a reader sees wrapped lines as one paragraph. Scanned PDFs have no text and are refused."""
-    try:
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
-    except ImportError as exc:  # pragma: no cover
-        raise DocumentError(f"{name}: pypdf is needed for .pdf files") from exc
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or None
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise DocumentError(f"{name}: not a readable PDF ({exc})") from exc
-    lines = [_clean(x) for page in pages for x in page.splitlines()]
-    lines = [x for x in lines if x and not re.fullmatch(r"[-—\s]*\d+[-—\s]*", x)]  # page numbers
+    """Text PDFs, read by the geometry of their characters (kb/pdf.py). A PDF without a text
+    layer (a scan) is refused."""
+    from .documents import _heading_level, _is_heading_line
+    from .pdf import drop_furniture, page_lines, paragraphs
+
+    lines, heights, title = page_lines(data, name)
+    lines = drop_furniture(lines, heights)
     if not lines:
         raise DocumentError(f"{name}: the PDF has no text layer (scanned?)")
-    from .documents import _TITLE_WORDS, _heading_level, _is_heading_line, _join
-
-    blocks: list[Block] = []
-    pending: list[str] = []
-    for line in lines:
-        if (_heading_level(line) and _is_heading_line(line)) or (len(line) <= 50 and _TITLE_WORDS.search(line)):
-            if pending:
-                blocks.append((_join(pending), None))
-                pending = []
-            blocks.append((line, None))
-            continue
-        pending.append(line)
-        if line.endswith(_SENTENCE_END):
-            blocks.append((_join(pending), None))
-            pending = []
-    if pending:
-        blocks.append((_join(pending), None))
+    if title and (re.search(r"\.\w{2,4}$", title) or "://" in title):
+        title = None  # a file name or an address, as browsers set it: not the report's title
+    blocks = [(text, None, pages)
+              for text, pages in paragraphs(lines, lambda t: bool(_heading_level(t) and _is_heading_line(t)))]
     return blocks, title
 
 

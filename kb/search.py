@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
@@ -58,6 +59,8 @@ class SearchResult:
     url: str
     highlights: tuple[tuple[int, int], ...] = ()  # spans of the query's terms in `text`
     best_sentence: dict | None = None  # {"start", "end", "text"}: the sentence that answers best
+    page: int | None = None  # the page of the original file it starts on (PDFs)
+    file_url: str | None = None  # the original file, opened at that page
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,12 +85,18 @@ def check_k(k) -> int:
     return k
 
 
-def citation(title: str, section: str, paragraph: int) -> str:
-    return f"《{title}》{section + ' ' if section else ''}第{paragraph}段"
+def citation(title: str, section: str, paragraph: int, pages: tuple[int, int] | None = None) -> str:
+    where = "" if not pages else f"（第{pages[0]}页）" if pages[0] == pages[1] else f"（第{pages[0]}–{pages[1]}页）"
+    return f"《{title}》{section + ' ' if section else ''}第{paragraph}段{where}"
 
 
 def paragraph_url(doc_id: str, paragraph: int) -> str:
     return f"/docs/{quote(doc_id, safe='/')}#p{paragraph}"
+
+
+def file_url(doc, page: int) -> str:
+    """The original file, served by the web app from the reports folder, at `page`."""
+    return f"/files/{quote(doc.doc_id, safe='/')}{Path(doc.path).suffix.lower()}#page={page}"
 
 
 def _dense(index: Index, qv: np.ndarray, n: int, mask: np.ndarray | None = None) -> dict[int, float]:
@@ -220,8 +229,10 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
             rank=len(results) + 1, score=round(float(combined[i]), 4), doc_id=doc.doc_id,
             title=doc.title, year=doc.year, region=doc.region, section=para.section_path, paragraph=para.number,
             chunk_id=chunk.chunk_id, text=para.text,
-            citation=citation(doc.title, para.section_path, para.number),
+            citation=citation(doc.title, para.section_path, para.number, para.pages),
             url=paragraph_url(doc.doc_id, para.number),
+            page=para.pages[0] if para.pages else None,
+            file_url=file_url(doc, para.pages[0]) if para.pages else None,
             highlights=tuple(marks := highlights(para.text, terms)),
             best_sentence=best_sentence(para.text, marks, (chunk.start, chunk.end))))
         if len(results) == k:

@@ -137,12 +137,14 @@ def check_compatible(manifest: dict, root: Path, model_name: str | None = None) 
 
 def _doc_to_json(doc: Document) -> dict:
     d = asdict(doc)
-    d["paragraphs"] = [[p.number, p.text, list(p.section), p.heading] for p in doc.paragraphs]
+    d["paragraphs"] = [[p.number, p.text, list(p.section), p.heading] + ([list(p.pages)] if p.pages else [])
+                       for p in doc.paragraphs]
     return d
 
 
 def _doc_from_json(d: dict) -> Document:
-    paras = tuple(Paragraph(n, t, tuple(s), h) for n, t, s, h in d["paragraphs"])
+    paras = tuple(Paragraph(n, t, tuple(s), h, tuple(pages[0]) if pages else None)
+                  for n, t, s, h, *pages in d["paragraphs"])
     return Document(d["doc_id"], d["title"], d["path"], d["checksum"], paras, d.get("year"), d.get("region"))
 
 

@@ -100,7 +100,7 @@ def openapi():
         k: {"type": t} for k, t in (("rank", "integer"), ("score", "number"), ("doc_id", "string"),
                                     ("title", "string"), ("year", "integer"), ("region", "string"), ("section", "string"), ("paragraph", "integer"),
                                     ("chunk_id", "string"), ("text", "string"), ("citation", "string"),
-                                    ("url", "string"))}}
+                                    ("url", "string"), ("page", "integer"), ("file_url", "string"))}}
     result["properties"]["highlights"] = {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}
     result["properties"]["best_sentence"] = {"type": "object", "properties": {
         "start": {"type": "integer"}, "end": {"type": "integer"}, "text": {"type": "string"}}}

@@ -1,7 +1,9 @@
 """The pages people use: the search page and the report view."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 from markupsafe import Markup, escape
 
 from kb.errors import KbError
@@ -76,6 +78,26 @@ def _title(doc_id):
     except KbError:
         doc = None
     return doc.title if doc else doc_id
+
+
+@bp.get("/files/<path:name>")
+def original(name):
+    """A report's original PDF (opened at a page: `#page=N`), read-only, and only a file the index
+    has as a report: nothing else below the reports folder, nothing outside it. Other originals
+    are not served: a Word file can carry its authors and tracked changes."""
+    try:
+        index = current_app.extensions["kb"].get()
+    except KbError as exc:
+        return render_template("error.html", code=503, message=str(exc)), 503
+    stem, dot, suffix = name.rpartition(".")
+    doc = index.documents.get(stem) if dot else None
+    if doc is None or suffix.lower() != "pdf" or Path(doc.path).suffix.lower() != ".pdf":
+        abort(404)
+    root = Path(current_app.config["DOCS"]).resolve()
+    path = (root / name).resolve()  # where that report's file is now (ids are paths below the folder)
+    if not path.is_file() or not path.is_relative_to(root):
+        abort(404)
+    return send_file(path, mimetype="application/pdf", conditional=True)
 
 
 @bp.get("/docs/<path:doc_id>")
