@@ -14,7 +14,8 @@ from pathlib import Path
 from .errors import DocumentError
 from .regions import region_from_name, region_from_title, short_name
 
-SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".docx", ".pdf", ".html", ".htm")
+SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".docx", ".pdf", ".html", ".htm",
+            ".png", ".jpg", ".jpeg", ".tif", ".tiff")  # pictures: scanned pages, read by OCR
 SECTION_SEP = " › "
 
 # Heading patterns of Chinese reports, by level.

@@ -47,18 +47,41 @@ def read_docx(data: bytes, name: str) -> tuple[list[Block], str | None]:
 def read_pdf(data: bytes, name: str) -> tuple[list[Block], str | None]:
     """Text PDFs, read by the geometry of their characters (kb/pdf.py). A PDF without a text
     layer (a scan) is refused."""
-    from .documents import _heading_level, _is_heading_line
-    from .pdf import drop_furniture, page_lines, paragraphs
+    from .pdf import page_lines
 
     lines, heights, title = page_lines(data, name)
-    lines = drop_furniture(lines, heights)
-    if not lines:
-        raise DocumentError(f"{name}: the PDF has no text layer (scanned?)")
     if title and (re.search(r"\.\w{2,4}$", title) or "://" in title):
         title = None  # a file name or an address, as browsers set it: not the report's title
-    blocks = [(text, None, pages)
-              for text, pages in paragraphs(lines, lambda t: bool(_heading_level(t) and _is_heading_line(t)))]
-    return blocks, title
+    return _page_blocks(lines, heights, name), title
+
+
+def _page_blocks(lines, heights: list[float], name: str) -> list[Block]:
+    from .documents import _heading_level, _is_heading_line
+    from .pdf import drop_furniture, paragraphs
+
+    lines = drop_furniture(lines, heights)
+    if not lines:
+        raise DocumentError(f"{name}: no text found on its pages")
+    from .ocr import curly_quotes
+
+    return [(curly_quotes(text), None, pages)
+            for text, pages in paragraphs(lines, lambda t: bool(_heading_level(t) and _is_heading_line(t)))]
+
+
+def read_image(data: bytes, name: str) -> tuple[list[Block], str | None]:
+    """A scanned report as picture files (a multi-page TIFF is one report): OCR, offline (kb/ocr.py)."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    from . import ocr
+
+    if not ocr.available():
+        raise DocumentError(f'{name}: an image; to read scans, install the OCR extra: pip install -e ".[ocr]"')
+    try:
+        frames = [f.copy() for f in ImageSequence.Iterator(Image.open(io.BytesIO(data)))]
+    except (UnidentifiedImageError, OSError) as exc:
+        raise DocumentError(f"{name}: not a readable image ({exc})") from exc
+    lines = [line for number, frame in enumerate(frames, 1) for line in ocr.read_page(frame, number)]
+    return _page_blocks(lines, [float(f.height) for f in frames], name), None
 
 
 def read_html(data: bytes, name: str) -> tuple[list[Block], str | None]:
@@ -92,4 +115,5 @@ def read_html(data: bytes, name: str) -> tuple[list[Block], str | None]:
     return blocks, title
 
 
-READERS = {".docx": read_docx, ".pdf": read_pdf, ".html": read_html, ".htm": read_html}
+READERS = {".docx": read_docx, ".pdf": read_pdf, ".html": read_html, ".htm": read_html,
+           **{s: read_image for s in (".png", ".jpg", ".jpeg", ".tif", ".tiff")}}

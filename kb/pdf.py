@@ -25,7 +25,7 @@ _COMPAT = re.compile("[\ufb00-\ufb4f\u2e80-\u2fdf\uf900-\ufaff]")
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 # a space that is not in the text: next to a Chinese character or full-width punctuation
 _SPACE_BY_CJK = re.compile(f"(?<=[{_CJK}]) +| +(?=[{_CJK}])")
-PAGE_NUMBER = re.compile(r"[-—–\s]*\d+[-—–\s]*|\d+\s*/\s*\d+|第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|"
+PAGE_NUMBER = re.compile(r"[-—–一_~\s]*\d+[-—–一_~\s]*|\d+\s*/\s*\d+|第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|"
                          r"(page|p\.)\s*\d+(\s*(of|/)\s*\d+)?|\d+\s*页", re.I)
 _PARAGRAPH_END = tuple("。！？；：!?;:”」』）)")
 _GOES_ON = tuple("，、,（(“《—-")
@@ -74,11 +74,15 @@ def page_lines(data: bytes, name: str) -> tuple[list[Line], list[float], str | N
         raise DocumentError(f"{name}: pdfplumber is needed for .pdf files") from exc
     lines: list[Line] = []
     heights: list[float] = []
+    scanned: list[int] = []  # pages with no text layer
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             title = (pdf.metadata or {}).get("Title")
             for number, page in enumerate(pdf.pages, 1):
                 heights.append(float(page.height))
+                if not any(c["text"].strip() for c in page.chars):
+                    scanned.append(number)
+                    continue
                 for row in page.extract_text_lines(strip=True, return_chars=True):
                     widths = sorted(c["x1"] - c["x0"] for c in row["chars"] if c["text"].strip())
                     size = widths[len(widths) // 2] if widths else float(row["bottom"] - row["top"])
@@ -91,12 +95,33 @@ def page_lines(data: bytes, name: str) -> tuple[list[Line], list[float], str | N
         raise DocumentError(f"{name}: not a readable PDF ({exc})") from exc
     if isinstance(title, bytes):
         title = title.decode("utf-8", "ignore")
+    if scanned:
+        lines = sorted(lines + _ocr_pages(data, name, scanned, heights), key=lambda x: x.page)
     return lines, heights, (title or "").strip() or None
+
+
+def _ocr_pages(data: bytes, name: str, pages: list[int], heights: list[float]) -> list[Line]:
+    """The pages that are pictures, read by OCR (kb/ocr.py); `heights` become theirs in pixels."""
+    from . import ocr
+
+    if not ocr.available():
+        raise DocumentError(f'{name}: the PDF has no text layer (scanned?); to read scans, install the OCR '
+                            f'extra: pip install -e ".[ocr]"')
+    import pypdfium2
+    from tqdm import tqdm
+
+    pdf = pypdfium2.PdfDocument(data)
+    lines: list[Line] = []
+    for number in tqdm(pages, desc=f"OCR {name.rsplit('/', 1)[-1]}", unit="page", disable=None, leave=False):
+        image = pdf[number - 1].render(scale=ocr.OCR_DPI / 72).to_pil()
+        heights[number - 1] = float(image.height)
+        lines += ocr.read_page(image, number)
+    return lines
 
 
 def _shape(text: str) -> str:
     """A line with its figures blanked: a running header is the same on every page but for them."""
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+    return re.sub(r"\d+", "#", re.sub(r"[-—–一_~]+", "-", re.sub(r"\s+", "", text)))
 
 
 def drop_furniture(lines: list[Line], heights: list[float]) -> list[Line]:

@@ -1,0 +1,95 @@
+"""Scanned pages to text lines with their positions, offline: PP-OCRv4 as rapidocr-onnxruntime ships it.
+
+Most archives of older reports are scans: PDFs whose pages are pictures, or image files. Each page
+is read by the Chinese detection and recognition models inside the rapidocr-onnxruntime wheel (no
+download; `pip install -e ".[ocr]"`), into the same `Line`s a text PDF gives, so the same furniture
+removal and paragraph rebuilding follow (kb/pdf.py). OCR takes seconds a page on a laptop CPU, so
+each page's lines are cached by a hash of its pixels (`KB_OCR_CACHE`, else ~/.cache/kb/ocr): a
+rebuild reads a page again only if it changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import DocumentError
+from .pdf import Line, clean_text
+
+OCR_DPI = 200  # pages of a PDF are rendered at this resolution for OCR
+_ENGINE_ID = "rapidocr-ppocrv4-nocls-1"  # part of the cache key: another engine reads pages afresh
+
+
+def available() -> bool:
+    try:
+        import rapidocr_onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _engine():
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as exc:
+        raise DocumentError('reading scans needs the OCR extra: pip install -e ".[ocr]"') from exc
+    return RapidOCR()
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("KB_OCR_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "kb", "ocr")
+    return Path(base)
+
+
+def curly_quotes(text: str) -> str:
+    """OCR reads “ and ” in Chinese text as ASCII quotes, or one as the other (read_page makes them
+    all ASCII): in a paragraph, a quote that opens it or follows punctuation opens, one before
+    punctuation or its end closes, and between words they take turns."""
+    if '"' not in text or not re.search(r"[\u4e00-\u9fff]", text):
+        return text
+    out, last = [], None
+    for i, ch in enumerate(text):
+        if ch in '"“”':
+            before, after = text[i - 1] if i else "", text[i + 1] if i + 1 < len(text) else ""
+            if not before or before in "，。、；：！？（(《 ":
+                ch = "“"
+            elif not after or after in "，。、；：！？）)》":
+                ch = "”"
+            else:
+                ch = "”" if last == "“" else "“"
+            last = ch
+        out.append(ch)
+    return "".join(out)
+
+
+def read_page(image, page: int) -> list[Line]:
+    """The text lines of one page image (a PIL image), top to bottom; cached by its pixels."""
+    image = image.convert("RGB")
+    key = hashlib.sha256(_ENGINE_ID.encode() + repr(image.size).encode() + image.tobytes()).hexdigest()
+    path = cache_dir() / f"{key}.json"
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        # no text-direction classifier: report pages are upright, and it turned whole lines of
+        # them upside down (read as nothing) on the bundled report's scan
+        result, _ = _engine()(image, use_cls=False)
+        rows = [[[float(v) for v in box[0]] + [float(v) for v in box[2]], text] for box, text, _score in result or []]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only cache only costs time
+    lines = []
+    for (x0, top, x1, bottom), text in rows:
+        text = clean_text(re.sub("[“”]", '"', text))  # which way each quote faces is decided per paragraph
+        if text:
+            wide = sum(1 for ch in text if ord(ch) > 0x2e80) + 0.5 * sum(1 for ch in text if ord(ch) <= 0x2e80)
+            lines.append(Line(page, text, x0, x1, top, bottom, max((x1 - x0) / max(wide, 1), 1.0)))
+    return sorted(lines, key=lambda x: (x.top, x.x0))
