@@ -209,8 +209,7 @@ def structure(blocks: list[tuple], doc_id: str, path: str = "",
     """Blocks to a Document: the title found, furniture dropped, paragraphs numbered,
     each with its section path. A block is (text, level) or (text, level, pages); `level`
     None means: infer a heading from the text; `pages` (first, last) are where a PDF prints it."""
-    pages_of = {id(b): b[2] for b in blocks if len(b) > 2}
-    blocks = [(b[0], b[1], pages_of.get(id(b))) for b in blocks if b[0] and not is_furniture(b[0])]
+    blocks = [(b[0], b[1], b[2] if len(b) > 2 else None) for b in blocks if b[0] and not is_furniture(b[0])]
     found = _find_title(blocks)
     if found is not None:
         found_title = blocks[found][0]
