@@ -13,7 +13,6 @@ from .errors import DocumentError
 
 Block = tuple  # (text, heading level or None[, (first page, last page)])
 _WS = re.compile(r"[ \t\u3000\xa0]+")
-_SENTENCE_END = tuple("。！？：；.!?:;”」』）)")
 
 
 def _clean(text: str) -> str:
@@ -45,8 +44,8 @@ def read_docx(data: bytes, name: str) -> tuple[list[Block], str | None]:
 
 
 def read_pdf(data: bytes, name: str) -> tuple[list[Block], str | None]:
-    """Text PDFs, read by the geometry of their characters (kb/pdf.py). A PDF without a text
-    layer (a scan) is refused."""
+    """PDFs, read by the geometry of their characters (kb/pdf.py); pages without a text layer
+    (scans) by OCR when the OCR extra is installed, else the file is skipped with a warning."""
     from .pdf import page_lines
 
     lines, heights, title = page_lines(data, name)
@@ -64,7 +63,8 @@ def _page_blocks(lines, heights: list[float], name: str) -> list[Block]:
         raise DocumentError(f"{name}: no text found on its pages")
     from .ocr import curly_quotes
 
-    return [(curly_quotes(text), None, pages)
+    read_by_ocr = any(x.ocr for x in lines)  # a text layer's quotes stay as printed
+    return [(curly_quotes(text) if read_by_ocr else text, None, pages)
             for text, pages in paragraphs(lines, lambda t: bool(_heading_level(t) and _is_heading_line(t)))]
 
 

@@ -41,9 +41,9 @@ def _engine():
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("KB_OCR_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "kb", "ocr")
-    return Path(base)
+    from .provision import user_cache
+
+    return Path(os.environ["KB_OCR_CACHE"]) if os.environ.get("KB_OCR_CACHE") else user_cache() / "ocr"
 
 
 def curly_quotes(text: str) -> str:
@@ -91,5 +91,5 @@ def read_page(image, page: int) -> list[Line]:
         text = clean_text(re.sub("[“”]", '"', text))  # which way each quote faces is decided per paragraph
         if text:
             wide = sum(1 for ch in text if ord(ch) > 0x2e80) + 0.5 * sum(1 for ch in text if ord(ch) <= 0x2e80)
-            lines.append(Line(page, text, x0, x1, top, bottom, max((x1 - x0) / max(wide, 1), 1.0)))
+            lines.append(Line(page, text, x0, x1, top, bottom, max((x1 - x0) / max(wide, 1), 1.0), ocr=True))
     return sorted(lines, key=lambda x: (x.top, x.x0))

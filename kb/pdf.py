@@ -41,6 +41,7 @@ class Line:
     top: float
     bottom: float
     size: float  # the median character width: the unit of indents and margins
+    ocr: bool = False  # read from a picture of the page (kb/ocr.py)
 
 
 def clean_text(text: str) -> str:

@@ -331,9 +331,13 @@ def _write_folder(f: E5File, out: Path, adapter: Path | None = None) -> None:
         (out / name).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def user_cache() -> Path:
+    """kb's folder in the user's cache (XDG_CACHE_HOME, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")) / "kb"
+
+
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "kb" / "models"
+    return user_cache() / "models"
 
 
 def default_model_dir() -> Path:

@@ -9,7 +9,7 @@ generated; Brown et al. 1993), from the 9,550 official Chinese-English sentence 
 national reports 2008-2022 in ../shared/corpora/gov-reports-zh-en, less the held-out years
 (make_training_data.HELDOUT_YEARS), which the ranker's English questions are made from. Chinese is
 cut exactly as kb's BM25 cuts it (kb.lexical.tokenize), so every learned term is an index term.
-Seeded-free and deterministic: the same pairs give the same file. CPU time: about a minute.
+No randomness: the same pairs give the same file. CPU time: about a minute.
 """
 from __future__ import annotations
 

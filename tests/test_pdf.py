@@ -208,3 +208,18 @@ def test_page_images_are_read_as_a_report(scanned_report, tmp_path, monkeypatch)
     frames[0].save(folder / "report.tif", save_all=True, append_images=frames[1:], compression="tiff_lzw")
     read = read_documents(folder)[0]
     assert read.title == TITLE and [p.text for p in read.paragraphs] == SOURCE
+
+
+def test_a_text_layer_keeps_its_quotes_as_printed(tmp_path):
+    pytest.importorskip("reportlab")
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(tmp_path / "q.pdf"))
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 700, TITLE)
+    c.drawString(72, 660, '推进"一网通办"改革。')
+    c.save()
+    assert [p.text for p in read_documents(tmp_path)[0].paragraphs] == ['推进"一网通办"改革。']
