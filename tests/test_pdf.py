@@ -220,6 +220,8 @@ def test_a_text_layer_keeps_its_quotes_as_printed(tmp_path):
     c = canvas.Canvas(str(tmp_path / "q.pdf"))
     c.setFont("STSong-Light", 12)
     c.drawString(72, 700, TITLE)
-    c.drawString(72, 660, '推进"一网通办"改革。')
+    body = ['推进"一网通办"改革。', "今年增长5%。", '建设"数字政府"。']
+    for n, line in enumerate(body):
+        c.drawString(72, 660 - 20 * n, line)
     c.save()
-    assert [p.text for p in read_documents(tmp_path)[0].paragraphs] == ['推进"一网通办"改革。']
+    assert [p.text for p in read_documents(tmp_path)[0].paragraphs] == body
