@@ -155,6 +155,12 @@ def paragraphs(lines: list[Line], is_heading) -> list[tuple[str, tuple[int, int]
              for p, ls in by_page.items()}
     gaps = sorted(b.top - a.top for a, b in zip(lines, lines[1:]) if a.page == b.page and b.top > a.top)
     pitch = gaps[len(gaps) // 4] if gaps else 0.0  # a lower quartile: the pitch within a paragraph
+    for p, ls in by_page.items():
+        if not any(right[p] - x.x1 <= 1.5 * x.size and not x.text.endswith(_PARAGRAPH_END)
+                   and (not pitch or nxt.top - x.top <= 1.6 * pitch) for x, nxt in zip(ls, ls[1:])):
+            # no line reaches the margin and goes on to the next: nothing wraps on this page, so no
+            # line is "full" (a short memo, a title above one-line paragraphs)
+            right[p] = max(x.x1 for x in ls) + 10 * max(x.size for x in ls)
 
     out: list[list[Line]] = []
     prev: Line | None = None
