@@ -61,10 +61,10 @@ def _page_blocks(lines, heights: list[float], name: str) -> list[Block]:
     lines = drop_furniture(lines, heights)
     if not lines:
         raise DocumentError(f"{name}: no text found on its pages")
-    from .ocr import curly_quotes
+    from .ocr import cjk_punctuation
 
-    read_by_ocr = any(x.ocr for x in lines)  # a text layer's quotes stay as printed
-    return [(curly_quotes(text) if read_by_ocr else text, None, pages)
+    read_by_ocr = any(x.ocr for x in lines)  # a text layer's punctuation stays as printed
+    return [(cjk_punctuation(text) if read_by_ocr else text, None, pages)
             for text, pages in paragraphs(lines, lambda t: bool(_heading_level(t) and _is_heading_line(t)))]
 
 

@@ -406,7 +406,7 @@ def step_scan(work: Path, dpi: int = 150) -> dict:
     if chromium is None:
         return {"skipped": "Debian's chromium is not installed"}
     try:
-        import rapidocr_onnxruntime  # noqa: F401
+        import rapidocr  # noqa: F401
     except ImportError:
         return {"skipped": 'the OCR extra is not installed (pip install -e ".[ocr]")'}
     printed, scans = work / "printed.pdf", work / "scans"

@@ -173,7 +173,7 @@ def _scan(pdf: Path, out: Path, dpi: int) -> None:
 
 @pytest.fixture(scope="module")
 def scanned_report(tmp_path_factory):
-    pytest.importorskip("rapidocr_onnxruntime", reason='the OCR extra: pip install -e ".[ocr]"')
+    pytest.importorskip("rapidocr", reason='the OCR extra: pip install -e ".[ocr]"')
     folder = tmp_path_factory.mktemp("scan")
     _reportlab_pdf(folder / "typeset.pdf")
     reports = folder / "reports"
@@ -225,3 +225,11 @@ def test_a_text_layer_keeps_its_quotes_as_printed(tmp_path):
         c.drawString(72, 660 - 20 * n, line)
     c.save()
     assert [p.text for p in read_documents(tmp_path)[0].paragraphs] == body
+
+
+def test_ocr_punctuation_is_made_full_width_only_in_chinese_text():
+    from kb.ocr import cjk_punctuation
+
+    read = '中欧班列(沈阳)集结中心全面运营,同心奋斗!推进"一网通办"改革:好。11/30/26, 3:33 AM (see p. 2)'
+    assert cjk_punctuation(read) == '中欧班列（沈阳）集结中心全面运营，同心奋斗！推进“一网通办”改革：好。11/30/26, 3:33 AM (see p. 2)'
+    assert cjk_punctuation("GDP grew (5%), as planned: yes!") == "GDP grew (5%), as planned: yes!"
