@@ -6,6 +6,7 @@ re-embeds only that paragraph's chunks, and moving text around costs nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from . import store
 from .chunking import ChunkSettings, chunk_document, lexical_text
 from .documents import SUFFIXES, Document, read_documents
 from .errors import DocumentError, KbError
-from .lexical import LexicalIndex, tokenize
+from .lexical import LexicalIndex, full_dictionary, tokenize
 
 
 @dataclass
@@ -55,12 +56,13 @@ def _previous(index_dir: Path, model: str, warn) -> store.Index | None:
 
 def build(docs: Path, index_dir: Path, model: str | None = None,
           settings: ChunkSettings = ChunkSettings(), warn=None, progress=None,
-          embedder=None) -> BuildStats:
+          embedder=None, device: str | None = None) -> BuildStats:
     """Build or update the index at `index_dir` from the reports in `docs`.
 
     `warn(msg)` receives skipped files and other notices; `progress(total)` is
     called once with the number of chunks to embed and returns a callable that
-    is given each batch's size (or None for no progress display).
+    is given each batch's size (or None for no progress display). `device` is where the model
+    runs when this build loads it: cpu, cuda, or auto (the default: a GPU when there is one).
     """
     from .embedding import load_embedder, model_name
 
@@ -86,7 +88,7 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
         keys = [c.key for c in chunks]
         todo = list(dict.fromkeys(k for k in keys if k not in known))
         if todo or (prev is None and embedder is None):
-            embedder = embedder or load_embedder(name)  # only when there is text to embed
+            embedder = embedder or load_embedder(name, device=device or os.environ.get("KB_DEVICE") or "auto")
         dim = embedder.dim if embedder is not None else prev.manifest["model"]["dim"]
         if todo:
             text_of = {c.key: c.embed_text for c in chunks}
@@ -109,9 +111,11 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
         cached = store.read_tokens(prev) if prev is not None else {}
         tokens: dict[str, list[str]] = {}
         corpus = []
-        for c in chunks:
-            text = lexical_text(by_id[c.doc_id], c)
-            key = hashlib.sha1(text.encode("utf-8")).hexdigest()
+        texts = [lexical_text(by_id[c.doc_id], c) for c in chunks]
+        keys_of = [hashlib.sha1(text.encode("utf-8")).hexdigest() for text in texts]
+        if sum(1 for k in set(keys_of) if k not in cached) > 50:
+            full_dictionary()  # many texts to cut: jieba's in-memory dictionary pays for its load
+        for text, key in zip(texts, keys_of):
             if key not in tokens:
                 tokens[key] = cached[key] if key in cached else tokenize(text)
             corpus.append(tokens[key])

@@ -52,6 +52,11 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     for name in ("sentence_transformers", "transformers", "jieba", "faiss"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    if not logging.getLogger("kb").handlers:  # kb's own notices (e.g. a model export) as warnings
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        logging.getLogger("kb").addHandler(handler)
+        logging.getLogger("kb").propagate = False
 
 
 class KbGroup(click.Group):
@@ -78,20 +83,23 @@ def cli():
     _quiet_libraries()
 
 
-def _run_build(docs: Path, index_dir: Path, model: str | None):
+def _run_build(docs: Path, index_dir: Path, model: str | None, device: str | None = None):
     from .build import build
 
-    return build(docs, index_dir, model=model, warn=_warn, progress=_progress)
+    return build(docs, index_dir, model=model, warn=_warn, progress=_progress, device=device)
 
 
 @cli.command("build")
 @docs_option
 @index_option
 @model_option
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", envvar="KB_DEVICE",
+              show_default=True, show_envvar=True,
+              help="Where to embed: a GPU (cuda, half precision) when auto finds one, else the CPU.")
 @json_option
-def build_cmd(docs, index_dir, model, as_json):
+def build_cmd(docs, index_dir, model, device, as_json):
     """Build or update the index; only new or changed text is embedded."""
-    stats = _run_build(docs, index_dir, model)
+    stats = _run_build(docs, index_dir, model, device)
     if as_json:
         keys = ("documents", "paragraphs", "chunks", "embedded", "reused", "removed", "seconds")
         data = stats.to_dict()

