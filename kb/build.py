@@ -54,6 +54,17 @@ def _previous(index_dir: Path, model: str, warn) -> store.Index | None:
     return prev
 
 
+def _remembered_skips(index_dir: Path, settings_now: dict) -> dict[str, str]:
+    """Files the last build skipped, by checksum → why; forgotten when the limits changed."""
+    try:
+        manifest = store.read_manifest(index_dir) if store.exists(index_dir) else {}
+    except KbError:
+        return {}
+    if manifest.get("limits") != settings_now:
+        return {}
+    return {s["key"]: s["reason"] for s in manifest.get("skipped_files", []) if "key" in s}
+
+
 def build(docs: Path, index_dir: Path, model: str | None = None,
           settings: ChunkSettings = ChunkSettings(), warn=None, progress=None,
           embedder=None, device: str | None = None) -> BuildStats:
@@ -74,7 +85,16 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
         skipped.append(msg)
         warn(msg)
 
-    documents = read_documents(Path(docs), warn=note)
+    from . import limits
+
+    settings_now = {name: limits.limit(name) for name in limits.DEFAULTS}
+    known = _remembered_skips(Path(index_dir), settings_now)
+    skipped_files: list[dict] = []
+
+    def failed(path: Path, key: str, reason: str) -> None:
+        skipped_files.append({"path": str(path), "key": key, "reason": reason})
+
+    documents = read_documents(Path(docs), warn=note, known=known, failed=failed)
     if not documents:
         raise DocumentError(f"no readable reports ({' '.join(SUFFIXES)}) in {docs}")
     name = model_name(model)
@@ -106,6 +126,9 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "docs_dir": str(Path(docs).resolve()),
             "counts": {"documents": len(documents), "chunks": len(chunks)},
+            # files that failed or were over a limit: not read again while unchanged (same limits)
+            "skipped_files": skipped_files,
+            "limits": settings_now,
         }
         by_id = {d.doc_id: d for d in documents}
         cached = store.read_tokens(prev) if prev is not None else {}
@@ -142,7 +165,8 @@ def changed_since(index: store.Index | dict, docs: Path) -> dict[str, list[str]]
     """Which reports in `docs` differ from what the index was built from."""
     manifest = index.manifest if isinstance(index, store.Index) else index
     built = {d["doc_id"]: d["checksum"] for d in manifest["documents"]}
-    now: dict[str, Document] = {d.doc_id: d for d in read_documents(Path(docs))}
+    known = {s["key"]: s["reason"] for s in manifest.get("skipped_files", []) if "key" in s}
+    now: dict[str, Document] = {d.doc_id: d for d in read_documents(Path(docs), known=known)}
     return {
         "added": sorted(set(now) - set(built)),
         "changed": sorted(i for i in now if i in built and now[i].checksum != built[i]),

@@ -28,6 +28,19 @@ model_option = click.option("--model", default=None, envvar="KB_MODEL", show_env
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
 
 
+def _follow_links(ctx, param, value):
+    if value:
+        import os
+
+        os.environ["KB_FOLLOW_LINKS"] = "1"  # read by kb.documents.find_files, in this process
+    return value
+
+
+follow_option = click.option("--follow-links", is_flag=True, expose_value=False, callback=_follow_links,
+                             is_eager=True, help="Also read links that leave the reports folder "
+                                                 "[env var: KB_FOLLOW_LINKS=1].")
+
+
 def _echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -90,6 +103,7 @@ def _run_build(docs: Path, index_dir: Path, model: str | None, device: str | Non
 
 
 @cli.command("build")
+@follow_option
 @docs_option
 @index_option
 @model_option
@@ -195,6 +209,7 @@ def status_cmd(docs, index_dir, as_json):
         "model": manifest["model"],
         "built_at": manifest["built_at"],
         "changed_since_build": changes,
+        "skipped_files": [{"path": s["path"], "reason": s["reason"]} for s in manifest.get("skipped_files", [])],
     }
     if as_json:
         _echo_json(data)
@@ -204,6 +219,10 @@ def status_cmd(docs, index_dir, as_json):
                f"built {manifest['built_at']}.")
     for d in data["documents"]:
         click.echo(f"  {d['doc_id']}: {d['title']}")
+    if data["skipped_files"]:
+        click.echo(f"Skipped {len(data['skipped_files'])} files (not read again until they change):")
+        for s in data["skipped_files"]:
+            click.echo(f"  {s['path']}: {s['reason']}")
     if "error" in changes:
         click.echo(f"Cannot compare with {docs}: {changes['error']}")
     elif any(changes.values()):
@@ -266,6 +285,7 @@ def eval_cmd(questions, k, docs, index_dir, model, as_json, misses, mode, doc_id
 
 
 @cli.command("serve")
+@follow_option
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="KB_HOST",
               help="Address to listen on; 0.0.0.0 exposes kb to your network.")
 @click.option("--port", default=8000, show_default=True, type=int, envvar="KB_PORT")
@@ -311,6 +331,7 @@ def _report_build(stats) -> None:
 
 
 @cli.command("watch")
+@follow_option
 @docs_option
 @index_option
 @model_option

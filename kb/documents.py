@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,41 +295,125 @@ def read_jsonl(path: Path, text: str, warn=None) -> list[Document]:
     return docs
 
 
-def read_file(path: Path, root: Path, warn=None) -> list[Document]:
-    """The documents in one file: one, or one per line of a JSON Lines corpus."""
+def file_key(path: Path, data: bytes | None = None) -> str:
+    """What a skipped file is remembered by: its bytes' checksum (size and time when it was too big
+    to read)."""
+    if data is None:
+        st = path.stat()
+        return f"size-{st.st_size}-mtime-{st.st_mtime_ns}"
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_file(path: Path, root: Path, warn=None, known: dict[str, str] | None = None,
+              failed=None) -> list[Document]:
+    """The documents in one file: one, or one per line of a JSON Lines corpus.
+
+    A file over a limit (kb/limits.py) or unreadable raises DocumentError; `failed(path, key,
+    reason)` hears of it first, so the next build can skip it unread while it is unchanged:
+    `known` maps such keys to the reason they were skipped."""
+    from . import limits
+
+    key = None
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise DocumentError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        if size > limits.limit("KB_MAX_FILE_MB") * limits.MB:
+            key = file_key(path)
+            if known and key in known:
+                raise DocumentError(f"{path}: {known[key]} (unchanged since; not read again)")
+            limits.check_file_size(size, str(path))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DocumentError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        key = file_key(path, data)
+        if known and key in known:
+            raise DocumentError(f"{path}: {known[key]} (unchanged since; not read again)")
+        docs = _read_data(path, root, data, warn)
+        for doc in docs:
+            limits.check_text(sum(len(p.text) for p in doc.paragraphs), len(doc.paragraphs),
+                              doc.path if len(docs) > 1 else str(path))
+        return docs
+    except DocumentError as exc:
+        if failed and key:
+            failed(path, key, str(exc).removeprefix(f"{path}: "))
+        raise
+
+
+def _read_data(path: Path, root: Path, data: bytes, warn) -> list[Document]:
+    from . import limits
+
     if not data.strip():
         raise DocumentError(f"{path}: empty file")
     suffix = path.suffix.lower()
-    from .formats import READERS
+    from .formats import READERS, ZIPPED
 
     if suffix in READERS:
+        if suffix in ZIPPED:
+            limits.check_zip(data, str(path))
         blocks, title = READERS[suffix](data, str(path))
         if not blocks:
             raise DocumentError(f"{path}: no text found")
+        limits.check_text(sum(len(b[0]) for b in blocks), len(blocks), str(path))
         checksum = hashlib.sha256(data).hexdigest()
         return [structure(blocks, doc_id_for(path, root), str(path), checksum=checksum, title_hint=title)]
+    if suffix != ".jsonl" and len(data) > 4 * limits.limit("KB_MAX_TEXT_MB") * limits.MB:
+        limits.check_text(len(data), 0, str(path))  # over the limit in any encoding
     text = decode(data, str(path))
     if not text.strip():
         raise DocumentError(f"{path}: empty file")
     if suffix == ".jsonl":
         return read_jsonl(path, text, warn)
+    limits.check_text(len(text.encode("utf-8")), 0, str(path))
     return [parse_text(text, doc_id_for(path, root), str(path),
                        markdown=path.suffix.lower() in (".md", ".markdown"))]
 
 
-def find_files(root: Path) -> list[Path]:
-    """Report files below `root`, in a stable order; hidden files and folders are skipped."""
+def following_links() -> bool:
+    """Whether links that leave the reports folder are followed (`--follow-links`, KB_FOLLOW_LINKS=1)."""
+    return os.environ.get("KB_FOLLOW_LINKS", "").strip().lower() in ("1", "yes", "true", "on")
+
+
+def find_files(root: Path, warn=None, follow_links: bool | None = None) -> list[Path]:
+    """Report files below `root`, in a stable order; hidden files and folders are skipped.
+
+    The folder is a boundary: a file is read only if its real path lies inside it. A link that
+    leaves it (a file, or a folder of files) is skipped with a warning naming it, unless links
+    are followed; a loop of linked folders is walked once."""
     root = Path(root)
     if not root.exists():
         raise DocumentError(f"reports folder {root} does not exist")
     if root.is_file():
         return [root]
-    files = [p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-             and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    follow = following_links() if follow_links is None else follow_links
+    inside = root.resolve()
+    files, walked = [], set()
+    for folder, dirs, names in os.walk(root, followlinks=follow):
+        here = Path(folder)
+        real = here.resolve()
+        if real in walked:
+            dirs[:] = []
+            continue
+        walked.add(real)
+        for d in list(dirs):
+            link = here / d
+            if d.startswith("."):
+                dirs.remove(d)
+            elif not follow and link.is_symlink() and not link.resolve().is_relative_to(inside) and warn:
+                warn(f"skipped {link}: a link to {link.resolve()}, outside the reports folder "
+                     f"(kb build --follow-links reads it)")
+        for name in names:
+            path = here / name
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES or not path.is_file():
+                continue
+            if not follow and not path.resolve().is_relative_to(inside):
+                if warn:
+                    warn(f"skipped {path}: a link to {path.resolve()}, outside the reports folder "
+                         f"(kb build --follow-links reads it)")
+                continue
+            files.append(path)
     return sorted(files)
 
 
@@ -375,19 +460,20 @@ def with_metadata(doc: Document, meta: dict) -> Document:
     return replace(doc, title=title, year=year, region=region)
 
 
-def read_documents(root: Path, warn=None, files: list[Path] | None = None) -> list[Document]:
+def read_documents(root: Path, warn=None, files: list[Path] | None = None,
+                   known: dict[str, str] | None = None, failed=None) -> list[Document]:
     """Read every report below `root` (or the given `files` of it); a file that cannot be
-    read, or vanished since it was listed, is reported via `warn(message)` and skipped,
-    so one bad file never stops the rest."""
+    read, is over a limit, or vanished since it was listed, is reported via `warn(message)`
+    and skipped, so one bad file never stops the rest (`known`, `failed`: see read_file)."""
     root = Path(root)
-    files = find_files(root) if files is None else files
+    files = find_files(root, warn) if files is None else files
     base = root.parent if root.is_file() else root
     docs: list[Document] = []
     seen: dict[str, str] = {}
     manifests: dict[Path, dict] = {}
     for path in files:
         try:
-            found = read_file(path, base, warn)
+            found = read_file(path, base, warn, known, failed)
         except DocumentError as exc:
             if warn:
                 warn(f"skipped {exc}")

@@ -76,11 +76,19 @@ def read_image(data: bytes, name: str) -> tuple[list[Block], str | None]:
 
     if not ocr.available():
         raise DocumentError(f'{name}: an image; to read scans, install the OCR extra: pip install -e ".[ocr]"')
+    from .limits import Budget, check_pages
+
+    budget = Budget(name)
     try:
-        frames = [f.copy() for f in ImageSequence.Iterator(Image.open(io.BytesIO(data)))]
-    except (UnidentifiedImageError, OSError) as exc:
+        image = Image.open(io.BytesIO(data))
+        check_pages(getattr(image, "n_frames", 1), name)
+        frames = [f.copy() for f in ImageSequence.Iterator(image)]
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise DocumentError(f"{name}: not a readable image ({exc})") from exc
-    lines = [line for number, frame in enumerate(frames, 1) for line in ocr.read_page(frame, number)]
+    lines = []
+    for number, frame in enumerate(frames, 1):
+        budget.check()
+        lines += ocr.read_page(frame, number)
     return _page_blocks(lines, [float(f.height) for f in frames], name), None
 
 
@@ -115,5 +123,6 @@ def read_html(data: bytes, name: str) -> tuple[list[Block], str | None]:
     return blocks, title
 
 
+ZIPPED = (".docx",)  # zip containers: their inflated size is checked before they are read (kb/limits.py)
 READERS = {".docx": read_docx, ".pdf": read_pdf, ".html": read_html, ".htm": read_html,
            **{s: read_image for s in (".png", ".jpg", ".jpeg", ".tif", ".tiff")}}

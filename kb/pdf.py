@@ -73,13 +73,18 @@ def page_lines(data: bytes, name: str) -> tuple[list[Line], list[float], str | N
         from pdfplumber.utils.exceptions import PdfminerException
     except ImportError as exc:  # pragma: no cover - a dependency of kb
         raise DocumentError(f"{name}: pdfplumber is needed for .pdf files") from exc
+    from .limits import Budget, check_pages
+
+    budget = Budget(name)
     lines: list[Line] = []
     heights: list[float] = []
     scanned: list[int] = []  # pages with no text layer
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             title = (pdf.metadata or {}).get("Title")
+            check_pages(len(pdf.pages), name)
             for number, page in enumerate(pdf.pages, 1):
+                budget.check()
                 heights.append(float(page.height))
                 if not any(c["text"].strip() for c in page.chars):
                     scanned.append(number)
@@ -97,11 +102,11 @@ def page_lines(data: bytes, name: str) -> tuple[list[Line], list[float], str | N
     if isinstance(title, bytes):
         title = title.decode("utf-8", "ignore")
     if scanned:
-        lines = sorted(lines + _ocr_pages(data, name, scanned, heights), key=lambda x: x.page)
+        lines = sorted(lines + _ocr_pages(data, name, scanned, heights, budget), key=lambda x: x.page)
     return lines, heights, (title or "").strip() or None
 
 
-def _ocr_pages(data: bytes, name: str, pages: list[int], heights: list[float]) -> list[Line]:
+def _ocr_pages(data: bytes, name: str, pages: list[int], heights: list[float], budget) -> list[Line]:
     """The pages that are pictures, read by OCR (kb/ocr.py); `heights` become theirs in pixels."""
     from . import ocr
 
@@ -114,6 +119,7 @@ def _ocr_pages(data: bytes, name: str, pages: list[int], heights: list[float]) -
     pdf = pypdfium2.PdfDocument(data)
     lines: list[Line] = []
     for number in tqdm(pages, desc=f"OCR {name.rsplit('/', 1)[-1]}", unit="page", disable=None, leave=False):
+        budget.check()
         image = pdf[number - 1].render(scale=ocr.OCR_DPI / 72).to_pil()
         heights[number - 1] = float(image.height)
         lines += ocr.read_page(image, number)

@@ -108,9 +108,11 @@ def step_build(work: Path, embedder) -> dict:
     from kb.build import build
     from kb.chunking import chunk_document
     from kb.documents import read_documents
-    from kb.lexical import tokenize
+    from kb.lexical import full_dictionary
 
-    tokenize("预热")  # jieba's one-off dictionary load, paid once per process by any long-lived kb
+    full_dictionary()  # jieba's one-off dictionary load, paid once per process by any long-lived kb
+    import bm25s  # noqa: F401 - so are the imports (a second build in the process pays neither)
+    import faiss  # noqa: F401
     texts = [c.embed_text for d in read_documents(REPORTS) for c in chunk_document(d)]
     prompted = [embedder.prompts.get("document", "") + x for x in texts]
     embedder.encoder.encode(prompted[:16], 32)

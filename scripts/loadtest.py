@@ -1,12 +1,14 @@
 """Load test of `kb serve` on 127.0.0.1, optionally with a rebuild in the middle.
 
-    python scripts/loadtest.py --clients 8 --seconds 60 [--rebuild]
+    python scripts/loadtest.py --clients 8 --seconds 60 [--rebuild] [--hostile]
 
 Starts its own server on a copy of the reports and index (so nothing of yours is
 touched), sends dev-set questions from N concurrent clients for a bounded time
 and number of requests, and prints JSON: requests, errors, p50/p95 latency and
 the server's RSS after warm-up and at the end. With --rebuild it edits a report
 halfway and runs `kb build`, then checks the server answers from the edited text.
+With --hostile a decompression bomb and a link leaving the folder lie among the reports: the builds
+skip both, and the server must never answer with the linked file's text.
 Only loopback addresses are ever contacted.
 """
 from __future__ import annotations
@@ -81,11 +83,20 @@ def percentile(values: list[float], p: float) -> float:
 @click.option("--questions", default=str(ROOT.parent / "shared" / "eval" / "seed_dev.jsonl"), show_default=True)
 @click.option("--docs", default=str(ROOT / "reports"), show_default=True)
 @click.option("--rebuild", is_flag=True, help="Edit a report and run kb build halfway through.")
-def main(clients, seconds, max_requests, questions, docs, rebuild):
+@click.option("--hostile", is_flag=True, help="Put a decompression-bomb .docx and a link to a file outside "
+                                               "the folder among the reports.")
+def main(clients, seconds, max_requests, questions, docs, rebuild, hostile):
     qs = [json.loads(line)["q"] for line in Path(questions).read_text(encoding="utf-8").splitlines() if line.strip()]
     work = Path(tempfile.mkdtemp(prefix="kb-load-"))
     try:
         shutil.copytree(docs, work / "docs")
+        if hostile:
+            sys.path.insert(0, str(ROOT))
+            from tests.test_boundary import SECRET, _bomb
+
+            _bomb(work / "docs" / "bomb.docx", 300)
+            (work / "secret.txt").write_text(SECRET, encoding="utf-8")
+            (work / "docs" / "passwd.txt").symlink_to(work / "secret.txt")
         port = free_port()
         base = f"http://{HOST}:{port}"
         env = {**os.environ, "KB_DOCS": str(work / "docs"), "KB_INDEX": str(work / "index")}
@@ -139,6 +150,9 @@ def main(clients, seconds, max_requests, questions, docs, rebuild):
                 top = json.loads(body)["results"][0]["text"]
                 rebuild_info = {"build_seconds": round(built, 2), "build": json.loads(out.stdout),
                                 "serves_edited_text": EDIT_TO in top}
+                if hostile:
+                    status, body = get(f"{base}/api/search?q={urllib.parse.quote(SECRET[:12])}&k=10")
+                    rebuild_info["outside_file_served"] = SECRET[6:14] in body.decode("utf-8")
             for th in threads:
                 th.join()
             rss_end = rss_kb(proc.pid)
@@ -155,7 +169,8 @@ def main(clients, seconds, max_requests, questions, docs, rebuild):
             "rebuild": rebuild_info,
         }
         print(json.dumps(report, ensure_ascii=False, indent=1))
-        if errors or (rebuild_info and not rebuild_info["serves_edited_text"]):
+        if errors or (rebuild_info and (not rebuild_info["serves_edited_text"]
+                                        or rebuild_info.get("outside_file_served"))):
             sys.exit(1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
