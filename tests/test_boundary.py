@@ -95,6 +95,28 @@ def test_a_decompression_bomb_is_skipped_and_the_rest_indexed(tmp_path, embedder
     stats = build(reports, tmp_path / "index", embedder=embedder, warn=warnings.append)
     assert stats.documents == 1 and "city" in store.load(tmp_path / "index").documents
     assert any("bomb.docx" in w and "KB_MAX_UNZIPPED_MB" in w for w in warnings)
+    # reading it costs little memory: a process that reads the folder peaks far below the bomb's size
+    import subprocess
+    import sys
+
+    code = ("import sys; from kb.documents import read_documents; read_documents(sys.argv[1]); "
+            "print([x.split()[1] for x in open('/proc/self/status') if x.startswith('VmHWM')][0])")
+    peak_kb = int(subprocess.run([sys.executable, "-c", code, str(reports)], capture_output=True, text=True,
+                                 check=True).stdout.strip())
+    assert peak_kb < 200 * 1024
+
+
+def test_a_file_past_its_time_budget_is_skipped(tmp_path, embedder, monkeypatch):
+    pytest.importorskip("reportlab")
+    from tests.test_pdf import _reportlab_pdf
+
+    reports = _folder(tmp_path)
+    _reportlab_pdf(reports / "slow.pdf")
+    monkeypatch.setenv("KB_MAX_FILE_SECONDS", "0.000001")
+    warnings = []
+    stats = build(reports, tmp_path / "index", embedder=embedder, warn=warnings.append)
+    assert stats.documents == 1
+    assert any("slow.pdf" in w and "KB_MAX_FILE_SECONDS" in w for w in warnings)
 
 
 def test_a_text_over_the_limit_is_skipped(tmp_path, embedder, monkeypatch):
