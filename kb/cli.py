@@ -150,6 +150,54 @@ def open_index(docs: Path, index_dir: Path, model: str | None):
     return store.load(index_dir, model_name(model) if model else None)
 
 
+def _scoped(query, doc_ids, year, region, docs, index_dir, model):
+    """The index, its model and the filters a question is asked with; a bad question or an unknown
+    document fails before any model is loaded."""
+    from .embedding import load_embedder
+    from .regions import short_name
+    from .search import clean_query, make_filters
+
+    clean_query(query)
+    filters = make_filters(doc_ids, year, short_name(region))
+    index = open_index(docs, index_dir, model)
+    unknown = [d for d in doc_ids if d not in index.documents]
+    if unknown:
+        raise click.ClickException(f"no document {unknown[0]!r} in the index; `kb status` lists them")
+    return index, load_embedder(index.model_name), filters
+
+
+@cli.command("compare")
+@click.argument("question")
+@click.option("--doc", "doc_ids", multiple=True, help="Only this document id (repeat for several).")
+@click.option("--year", default=None, help="Only reports of this year.")
+@click.option("--region", default=None, help="Only reports about this region (e.g. 北京, Beijing).")
+@click.option("--sort", type=click.Choice(["rank", "region", "year", "figure"]), default="rank", show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8 with BOM, for spreadsheets).")
+@docs_option
+@index_option
+@model_option
+@json_option
+def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, model, as_json):
+    """One answer per report, side by side: the sentence and the figure it gives."""
+    from .compare import COLUMNS, compare, to_csv
+
+    index, embedder, filters = _scoped(question, doc_ids, year, region, docs, index_dir, model)
+    rows = compare(index, embedder, question, filters, sort)
+    if as_csv:
+        click.echo(to_csv(rows), nl=False)
+        return
+    if as_json:
+        _echo_json({"query": question, "columns": list(COLUMNS), "rows": [r.to_dict() for r in rows]})
+        return
+    if not rows:
+        click.echo("No results.")
+    width = max((len(r.region or r.doc_id) for r in rows), default=4)
+    for r in rows:
+        label = (r.region or r.doc_id) + "　" * (width - len(r.region or r.doc_id))
+        click.secho(f"{label}  {r.figure or '—':<12}", bold=True, nl=False)
+        click.echo(f"  {r.sentence[:80]}  ({r.citation})")
+
+
 @cli.command("search")
 @click.argument("query")
 @click.option("-k", "k", default=10, show_default=True, help="How many paragraphs to return.")
@@ -164,18 +212,11 @@ def open_index(docs: Path, index_dir: Path, model: str | None):
 @json_option
 def search_cmd(query, k, doc_ids, year, region, per_doc, docs, index_dir, model, as_json):
     """Search the reports; one result per paragraph, with its citation."""
-    from .embedding import load_embedder
-    from .regions import short_name
-    from .search import check_k, clean_query, make_filters, search
+    from .search import check_k, search
 
-    clean_query(query)  # fail fast, before any model is loaded
     check_k(k)
-    filters = make_filters(doc_ids, year, short_name(region))
-    index = open_index(docs, index_dir, model)
-    unknown = [d for d in doc_ids if d not in index.documents]
-    if unknown:
-        raise click.ClickException(f"no document {unknown[0]!r} in the index; `kb status` lists them")
-    results = search(index, load_embedder(index.model_name), query, k, filters=filters, per_document=per_doc)
+    index, embedder, filters = _scoped(query, doc_ids, year, region, docs, index_dir, model)
+    results = search(index, embedder, query, k, filters=filters, per_document=per_doc)
     if as_json:
         _echo_json({"query": query, "results": [r.to_dict() for r in results]})
         return

@@ -55,6 +55,33 @@ def api_search():
     return jsonify({"query": q, "took_ms": ms, "results": [r.to_dict() for r in results], "facets": facets})
 
 
+@bp.get("/api/compare")
+def api_compare():
+    """One row per report: the sentence that answers and the figure it gives (kb/compare.py)."""
+    from kb.compare import SORTS, compare
+    from kb.regions import short_name
+    from kb.search import clean_query, make_filters
+
+    q = request.args.get("q", "")
+    doc = request.args.getlist("doc") or None
+    sort = request.args.get("sort", "rank")
+    if sort not in SORTS:
+        return error(400, "bad_sort", f"sort by one of {', '.join(SORTS)}")
+    try:
+        clean_query(q)
+        index = holder().get()
+        unknown = [d for d in doc or () if d not in index.documents]
+        if unknown:
+            return error(404, "unknown_document", f"no document {unknown[0]!r} in the index")
+        filters = make_filters(doc, request.args.get("year"), short_name(request.args.get("region")))
+        rows = compare(index, holder().embedder(), q, filters, sort)
+    except QueryError as exc:
+        return error(400, "bad_query", str(exc))
+    except KbError as exc:
+        return error(503, "index_unavailable", str(exc))
+    return jsonify({"query": q, "rows": [r.to_dict() for r in rows]})
+
+
 @bp.get("/api/status")
 def api_status():
     try:
@@ -127,6 +154,19 @@ def openapi():
                 "responses": {"200": {"description": "results", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"query": {"type": "string"}, "took_ms": {"type": "number"},
                                                      "results": {"type": "array", "items": result}, "facets": {"type": "object"}}}}}},
+                              "400": err, "404": err, "503": err}}},
+            "/api/compare": {"get": {
+                "summary": "One answer per report: the sentence that answers and the figure it gives.",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}},
+                    {"name": "doc", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "year", "in": "query", "required": False, "schema": {"type": "integer"}},
+                    {"name": "region", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "sort", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": ["rank", "region", "year", "figure"]}}],
+                "responses": {"200": {"description": "rows: doc_id, title, region, year, sentence, figure, value, "
+                                                     "unit, paragraph, citation, url"},
                               "400": err, "404": err, "503": err}}},
             "/api/status": {"get": {"summary": "Documents, chunks, model and build time.",
                                     "responses": {"200": {"description": "status"}, "503": err}}},

@@ -1,0 +1,88 @@
+"""Ask the whole library one question: one answer per report, with the figure it gives.
+
+"各省2026年地区生产总值增长目标是多少" has an answer in every provincial report; a researcher wants them
+side by side. Each report's best paragraph comes from kb's own search, one per report
+(`per_document`); the sentence that answers is the one that covers most of the question's words
+(kb/highlight.py), and the figure is the one its question-bearing clause gives (kb/figures.py).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass
+
+from .figures import answer
+from .highlight import query_terms
+from .scope import Filters
+from .search import MAX_K, search
+from .store import Index
+
+COLUMNS = ("doc_id", "title", "region", "year", "sentence", "figure", "value", "unit", "paragraph", "citation",
+           "url")
+SORTS = ("rank", "region", "year", "figure")
+
+
+@dataclass
+class Row:
+    rank: int
+    doc_id: str
+    title: str
+    region: str | None
+    year: int | None
+    sentence: str
+    figure: str  # as written; "" when the sentence gives none
+    value: float | None
+    unit: str
+    paragraph: int
+    citation: str
+    url: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PARAGRAPHS_PER_REPORT = 3  # a report's answer is looked for in its first few paragraphs
+
+
+def compare(index: Index, embedder, question: str, filters: Filters = Filters(), sort: str = "rank") -> list[Row]:
+    """One row per report that answers, best first (or sorted by region, year or figure).
+
+    Each report's first paragraphs in kb's ranking are read for the sentence that answers; the
+    best-ranked paragraph wins unless a lower one answers with more of the question (the target
+    sentence of a plan often sits below a paragraph that only names the indicators)."""
+    if sort not in SORTS:
+        raise ValueError(f"sort by one of {', '.join(SORTS)}")
+    k = min(MAX_K, max(10, PARAGRAPHS_PER_REPORT * len(index.documents)))
+    results = search(index, embedder, question, k=k, filters=filters, per_document=False, prefer_named=False)
+    terms = query_terms(question)
+    by_doc: dict[str, list] = {}
+    for r in results:
+        if len(by_doc.setdefault(r.doc_id, [])) < PARAGRAPHS_PER_REPORT:
+            by_doc[r.doc_id].append(r)
+    rows = []
+    for place, (doc_id, found) in enumerate(by_doc.items(), 1):
+        picked = max(((answer(r.text, terms), -i, r) for i, r in enumerate(found)), key=lambda x: (x[0].score, x[1]))
+        ans, _, r = picked
+        fig = ans.figure
+        rows.append(Row(place, r.doc_id, r.title, r.region, r.year, ans.sentence, fig.text if fig else "",
+                        fig.value if fig else None, fig.unit if fig else "", r.paragraph, r.citation, r.url,
+                        r.score))
+    if sort == "region":
+        rows.sort(key=lambda x: (x.region or "\uffff", x.rank))
+    elif sort == "year":
+        rows.sort(key=lambda x: (-(x.year or 0), x.rank))
+    elif sort == "figure":
+        rows.sort(key=lambda x: (x.value is None, -(x.value or 0), x.rank))
+    return rows
+
+
+def to_csv(rows: list[Row]) -> str:
+    """UTF-8 with a byte-order mark, so that Excel opens the Chinese as Chinese."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for r in rows:
+        d = r.to_dict()
+        writer.writerow(["" if d[c] is None else d[c] for c in COLUMNS])
+    return "\ufeff" + out.getvalue()

@@ -1,0 +1,93 @@
+"""The figure a sentence gives for what a question asks: number, unit and qualifier as written.
+
+"地区生产总值增长5%左右，一般公共预算收入增长3%" answers a question about GDP with `5%左右`, not `3%`:
+a sentence is cut into clauses at Chinese punctuation, and the figure comes from the clause that holds
+most of the question's words. The figure is always text of the sentence, never made up; a clause
+without one gives no figure.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NUMBER = r"\d+(?:\.\d+)?"
+UNITS = ("个百分点", "万亿元", "亿元", "万元", "元", "万人次", "万人", "人", "万户", "户", "万吨", "吨", "亿斤", "万斤",
+         "万亩", "亩", "平方公里", "公里", "万千瓦", "千瓦", "个", "家", "所", "项", "倍", "%", "％")
+QUALIFIERS = ("左右", "以上", "以内", "以下", "上下", "之内", "内")
+FIGURE = re.compile(
+    rf"(?P<low>{NUMBER})\s*(?P<low_unit>[%％])?"
+    rf"(?:\s*(?:[-—–~～]|至|到)\s*(?P<high>{NUMBER}))?"
+    rf"\s*(?P<unit>{'|'.join(map(re.escape, UNITS))})?"
+    rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
+CLAUSE = re.compile(r"[^，；。：！？,;:]+")
+
+
+@dataclass(frozen=True)
+class Figure:
+    text: str  # as written: 5%左右, 4.5%—5%, 120万人以上
+    value: float  # for sorting: a range sorts by its low end
+    unit: str  # % or the unit word, "" when none
+    qualifier: str  # 左右, 以上, … or ""
+    start: int  # where it is in the sentence
+    end: int
+
+
+def figures(text: str) -> list[Figure]:
+    """Every figure in `text`: a number with a unit or a qualifier (years and dates are not)."""
+    out = []
+    for m in FIGURE.finditer(text):
+        unit = (m.group("unit") or m.group("low_unit") or "").replace("％", "%")
+        if not unit and not m.group("qualifier"):
+            continue
+        if unit == "" and text[m.end("low"):m.end("low") + 1] in "年月日":
+            continue
+        if m.group("low_unit") and m.group("high") and not m.group("unit"):
+            continue  # "5%—" followed by a bare number is not a range of percentages
+        text_of = m.group().rstrip()
+        out.append(Figure(text_of, float(m.group("low")), unit, m.group("qualifier") or "", m.start(),
+                          m.start() + len(text_of)))
+    return out
+
+
+@dataclass(frozen=True)
+class Answer:
+    sentence: str
+    figure: Figure | None
+    score: float  # how much of the question the figure's clause and sentence hold
+
+
+RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|提升|比重|占比|[率%％]")
+
+
+def _weight(text: str, terms: list[str]) -> int:
+    """Characters of the question's words in `text`, each word once: a word inside a longer one
+    found there (生产 in 生产总值) adds nothing."""
+    found = [t for t in terms if t in text]
+    return sum(len(t) for t in found if not any(t != u and t in u for u in found))
+
+
+def answer(text: str, terms: list[str]) -> Answer:
+    """The sentence of `text` that answers and the figure it gives for `terms` (the question's
+    words): among clauses that hold a figure, the one whose own words and whose sentence's words
+    cover most of the question (its own count twice; longer words weigh more). Within that clause,
+    the first figure after the last of the question's words in it. Ties go to the first."""
+    from .chunking import sentences
+
+    best = Answer(text.strip(), None, 0.0)
+    wants_rate = bool(RATE.search("".join(terms)))  # a growth or a share is answered by a percentage
+    for s, e in sentences(text) or [(0, len(text))]:
+        sentence = text[s:e]
+        around = _weight(sentence, terms)
+        for clause in CLAUSE.finditer(sentence):
+            found = figures(clause.group())
+            own = _weight(clause.group(), terms)
+            if not found or not own:
+                continue
+            last = max((clause.group().rfind(t) + len(t) for t in terms if t in clause.group()), default=0)
+            f = next((f for f in found if f.start >= last), found[0])
+            score = (2 * own + around) * (2 if wants_rate and f.unit in ("%", "个百分点") else 1)
+            if score > best.score:
+                at = s + clause.start()
+                best = Answer(sentence.strip(), Figure(f.text, f.value, f.unit, f.qualifier, at + f.start,
+                                                       at + f.end), float(score))
+    return best

@@ -1,0 +1,91 @@
+"""One question asked of the whole library: a row per report with the figure its text gives."""
+import csv
+import io
+
+import pytest
+
+from kb import store
+from kb.build import build
+from kb.compare import compare, to_csv
+from kb.figures import answer, figures
+from kb.highlight import query_terms
+from webapp import create_app
+
+REPORTS = {
+    "2026-beijing": ("2026年北京市政府工作报告", "今年经济社会发展主要预期目标是：地区生产总值增长5%左右，"
+                     "一般公共预算收入增长4%左右，城镇新增就业26万人以上。"),
+    "2026-guangdong": ("2026年广东省政府工作报告", "主要预期目标是：地区生产总值增长4.5%—5%，"
+                       "城镇新增就业110万人以上，居民消费价格涨幅2%左右。"),
+    "2026-jiangxi": ("2026年江西省政府工作报告", "经济社会发展主要预期目标是：地区生产总值增长5%-5.5%，"
+                     "规模以上工业增加值增长7.3%以上，城镇新增就业45万人。"),
+}
+
+
+def test_figures_as_written_and_sortable():
+    text = "增长5%左右，5%—5.5%，4.5-5%，增长5％，新增120万人以上，控制在2%以内，2025年增长"
+    found = [(f.text, f.value, f.unit, f.qualifier) for f in figures(text)]
+    assert found == [("5%左右", 5.0, "%", "左右"), ("5%—5.5%", 5.0, "%", ""), ("4.5-5%", 4.5, "%", ""),
+                     ("5％", 5.0, "%", ""), ("120万人以上", 120.0, "万人", "以上"), ("2%以内", 2.0, "%", "以内")]
+
+
+def test_the_figure_of_the_clause_the_question_asks_about():
+    sentence = "地区生产总值增长5%左右，一般公共预算收入增长3%，城镇新增就业120万人以上。"
+    gdp = answer(sentence, query_terms("今年地区生产总值增长目标是多少"))
+    jobs = answer(sentence, query_terms("城镇新增就业目标"))
+    assert gdp.figure.text == "5%左右" and jobs.figure.text == "120万人以上"
+    assert answer("今年要持续优化营商环境。", query_terms("地区生产总值增长目标")).figure is None
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("library")
+    docs = folder / "reports"
+    docs.mkdir()
+    for doc_id, (title, plan) in REPORTS.items():
+        body = (f"{title}\n\n一、2025年工作回顾\n\n过去一年，地区生产总值增长5.2%，经济运行稳中向好。\n\n"
+                f"二、2026年工作安排\n\n{plan}\n\n今年要持续优化营商环境，扩大有效投资。\n")
+        (docs / f"{doc_id}.txt").write_text(body, encoding="utf-8")
+    build(docs, folder / "index", embedder=embedder)
+    return folder
+
+
+def test_one_row_per_report_with_its_figure(library, embedder):
+    index = store.load(library / "index")
+    rows = compare(index, embedder, "各省2026年地区生产总值增长目标是多少")
+    got = {r.doc_id: r.figure for r in rows}
+    assert got == {"2026-beijing": "5%左右", "2026-guangdong": "4.5%—5%", "2026-jiangxi": "5%-5.5%"}
+    by_figure = compare(index, embedder, "各省2026年地区生产总值增长目标是多少", sort="figure")
+    assert [r.value for r in by_figure] == sorted((r.value for r in rows), reverse=True)
+    jobs = {r.doc_id: r.figure for r in compare(index, embedder, "城镇新增就业目标")}
+    assert jobs == {"2026-beijing": "26万人以上", "2026-guangdong": "110万人以上", "2026-jiangxi": "45万人"}
+    text = to_csv(rows)
+    assert text.startswith("\ufeff")
+    table = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert {t["doc_id"]: t["figure"] for t in table} == got and "地区生产总值" in table[0]["sentence"]
+
+
+def test_compare_api_and_bad_input(library):
+    client = create_app({"INDEX": str(library / "index"), "DOCS": str(library / "reports"),
+                         "TESTING": True}).test_client()
+    res = client.get("/api/compare?q=各省2026年地区生产总值增长目标是多少&sort=region")
+    rows = res.get_json()["rows"]
+    assert res.status_code == 200 and len(rows) == 3
+    assert set(rows[0]) >= {"doc_id", "title", "region", "year", "sentence", "figure", "value", "unit",
+                            "paragraph", "citation", "url"}
+    one = client.get("/api/compare?q=地区生产总值增长目标&doc=2026-beijing").get_json()["rows"]
+    assert [r["figure"] for r in one] == ["5%左右"]
+    for url, code in (("/api/compare?q=", 400), ("/api/compare?q=" + "增长" * 5000, 400),
+                      ("/api/compare?q=增长&sort=colour", 400), ("/api/compare?q=增长&doc=nowhere", 404)):
+        res = client.get(url)
+        assert res.status_code == code and "error" in res.get_json(), url
+
+
+def test_compare_cli_csv(library):
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    out = CliRunner().invoke(cli, ["compare", "地区生产总值增长目标", "--csv", "--docs", str(library / "reports"),
+                                   "--index", str(library / "index")])
+    assert out.exit_code == 0 and out.output.startswith("\ufeffdoc_id,title")
+    assert "4.5%—5%" in out.output
