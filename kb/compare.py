@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from .figures import answer
 from .highlight import query_terms
+from .ranker import _question_times
 from .scope import Filters
 from .search import MAX_K, search
 from .store import Index
@@ -48,22 +49,36 @@ PARAGRAPHS_PER_REPORT = 3  # a report's answer is looked for in its first few pa
 def compare(index: Index, embedder, question: str, filters: Filters = Filters(), sort: str = "rank") -> list[Row]:
     """One row per report that answers, best first (or sorted by region, year or figure).
 
-    Each report's first paragraphs in kb's ranking are read for the sentence that answers; the
-    best-ranked paragraph wins unless a lower one answers with more of the question (the target
-    sentence of a plan often sits below a paragraph that only names the indicators)."""
+    Each report's first paragraphs in kb's ranking are read for the clause that answers
+    (kb/figures.py); the best-ranked paragraph wins unless a lower one answers with more of the
+    question (the target sentence of a plan often sits below a paragraph that only names the
+    indicators)."""
     if sort not in SORTS:
         raise ValueError(f"sort by one of {', '.join(SORTS)}")
+    firsts = search(index, embedder, question, k=max(1, len(index.documents)), filters=filters, per_document=True)
     k = min(MAX_K, max(10, PARAGRAPHS_PER_REPORT * len(index.documents)))
-    results = search(index, embedder, question, k=k, filters=filters, per_document=False, prefer_named=False)
+    more = search(index, embedder, question, k=k, filters=filters, per_document=False, prefer_named=False)
     terms = query_terms(question)
     by_doc: dict[str, list] = {}
-    for r in results:
-        if len(by_doc.setdefault(r.doc_id, [])) < PARAGRAPHS_PER_REPORT:
-            by_doc[r.doc_id].append(r)
+    for r in firsts + more:  # every report's best paragraph, then its next ones in the overall ranking
+        found = by_doc.setdefault(r.doc_id, [])
+        if len(found) < PARAGRAPHS_PER_REPORT and all(f.paragraph != r.paragraph for f in found):
+            found.append(r)
+    position = {c.chunk_id: i for i, c in enumerate(index.chunks)}
+    parts = index.chunk_parts
     rows = []
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
-        picked = max(((answer(r.text, terms), -i, r) for i, r in enumerate(found)), key=lambda x: (x[0].score, x[1]))
-        ans, _, r = picked
+        # a question about this year's plan is not answered from last year's review, nor the other
+        # way round (the same reading of the question as the ranker's, kb/ranker.py)
+        plan_q, review_q = (bool(x[0]) for x in _question_times(question, [found[0].year]))
+        wrong_part = -1 if plan_q and not review_q else 1 if review_q and not plan_q else None
+        fitting = [r for r in found if parts[position[r.chunk_id]] != wrong_part]
+        found = fitting or found
+        r, ans = found[0], answer(found[0].text, terms)
+        for other in found[1:]:
+            alt = answer(other.text, terms)
+            if alt.score > ans.score:
+                r, ans = other, alt
         fig = ans.figure
         rows.append(Row(place, r.doc_id, r.title, r.region, r.year, ans.sentence, fig.text if fig else "",
                         fig.value if fig else None, fig.unit if fig else "", r.paragraph, r.citation, r.url,

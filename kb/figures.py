@@ -19,7 +19,7 @@ FIGURE = re.compile(
     rf"(?:\s*(?:[-—–~～]|至|到)\s*(?P<high>{NUMBER}))?"
     rf"\s*(?P<unit>{'|'.join(map(re.escape, UNITS))})?"
     rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
-CLAUSE = re.compile(r"[^，；。：！？,;:]+")
+CLAUSE = re.compile(r"[^，；。：！？、,;:]+")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def figures(text: str) -> list[Figure]:
 class Answer:
     sentence: str
     figure: Figure | None
-    score: float  # how much of the question the figure's clause and sentence hold
+    score: float  # how much of the question the answering clause and its sentence hold
 
 
 RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|提升|比重|占比|[率%％]")
@@ -68,26 +68,31 @@ def _weight(text: str, terms: list[str]) -> int:
 
 def answer(text: str, terms: list[str]) -> Answer:
     """The sentence of `text` that answers and the figure it gives for `terms` (the question's
-    words): among clauses that hold a figure, the one whose own words and whose sentence's words
-    cover most of the question (its own count twice; longer words weigh more). Within that clause,
-    the first figure after the last of the question's words in it. Ties go to the first."""
+    words). The answering clause is the one whose own words and whose sentence's words cover most
+    of the question (its own count twice, or three times when the question asks for a growth, a
+    share or a rate and its figure is a percentage; longer words weigh more). Its figure is the first after the last of
+    the question's words in it — or none, when the clause that answers gives no figure (固定资产投资
+    实现正增长): an empty cell, never a figure from a neighbouring clause. Ties go to the first."""
     from .chunking import sentences
 
     best = Answer(text.strip(), None, 0.0)
-    wants_rate = bool(RATE.search("".join(terms)))  # a growth or a share is answered by a percentage
+    wants_rate = bool(RATE.search("".join(terms)))
     for s, e in sentences(text) or [(0, len(text))]:
         sentence = text[s:e]
         around = _weight(sentence, terms)
         for clause in CLAUSE.finditer(sentence):
-            found = figures(clause.group())
             own = _weight(clause.group(), terms)
-            if not found or not own:
+            if not own:
                 continue
+            found = figures(clause.group())
             last = max((clause.group().rfind(t) + len(t) for t in terms if t in clause.group()), default=0)
-            f = next((f for f in found if f.start >= last), found[0])
-            score = (2 * own + around) * (2 if wants_rate and f.unit in ("%", "个百分点") else 1)
+            f = next((f for f in found if f.start >= last), found[0]) if found else None
+            if f is None:  # a clause without a figure answers only on its own words
+                score = 2 * own
+            else:
+                score = 2 * own + around + (own if wants_rate and f.unit in ("%", "个百分点") else 0)
             if score > best.score:
                 at = s + clause.start()
-                best = Answer(sentence.strip(), Figure(f.text, f.value, f.unit, f.qualifier, at + f.start,
-                                                       at + f.end), float(score))
+                figure = Figure(f.text, f.value, f.unit, f.qualifier, at + f.start, at + f.end) if f else None
+                best = Answer(sentence.strip(), figure, float(score))
     return best
