@@ -37,3 +37,29 @@ def loaded_index(built_index):
     from kb import store
 
     return store.load(built_index)
+
+
+COMPARE_REPORTS = {
+    "2026-beijing": ("2026年北京市政府工作报告", "今年经济社会发展主要预期目标是：地区生产总值增长5%左右，"
+                     "一般公共预算收入增长4%左右，城镇新增就业26万人以上。"),
+    "2026-guangdong": ("2026年广东省政府工作报告", "主要预期目标是：地区生产总值增长4.5%—5%，"
+                       "城镇新增就业110万人以上，居民消费价格涨幅2%左右。"),
+    "2026-jiangxi": ("2026年江西省政府工作报告", "经济社会发展主要预期目标是：地区生产总值增长5%-5.5%，"
+                     "规模以上工业增加值增长7.3%以上，城镇新增就业45万人。"),
+}
+
+
+@pytest.fixture(scope="session")
+def compare_library(tmp_path_factory, embedder) -> Path:
+    """Three provincial reports with their plans (folder/reports) and one index of them (folder/index)."""
+    from kb.build import build
+
+    folder = tmp_path_factory.mktemp("library")
+    docs = folder / "reports"
+    docs.mkdir()
+    for doc_id, (title, plan) in COMPARE_REPORTS.items():
+        body = (f"{title}\n\n一、2025年工作回顾\n\n过去一年，地区生产总值增长5.2%，经济运行稳中向好。\n\n"
+                f"二、2026年工作安排\n\n{plan}\n\n今年要持续优化营商环境，扩大有效投资。\n")
+        (docs / f"{doc_id}.txt").write_text(body, encoding="utf-8")
+    build(docs, folder / "index", embedder=embedder)
+    return folder

@@ -85,3 +85,39 @@ def test_phone_layout_and_keyboard(server, browser):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "在报告中打开"
     page.close()
+
+
+def test_compare_view_table_chart_and_csv(compare_library, browser, tmp_path):
+    from waitress import create_server
+
+    from webapp import create_app
+
+    app = create_app({"INDEX": str(compare_library / "index"), "DOCS": str(compare_library / "reports")})
+    srv = create_server(app, host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=srv.run, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.effective_port}"
+    try:
+        context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN", accept_downloads=True)
+        page = context.new_page()
+        page.goto(base + "/compare")
+        page.keyboard.type("各省2026年地区生产总值增长目标是多少")
+        page.keyboard.press("Enter")
+        page.locator("table.compare tbody tr").first.wait_for()
+        cells = {tr.locator("td").nth(0).inner_text(): tr.locator("td.figure").inner_text()
+                 for tr in page.locator("table.compare tbody tr").all()}
+        assert cells == {"北京": "5%左右", "广东": "4.5%—5%", "江西": "5%-5.5%"}
+        chart = page.locator("figure.chart svg")
+        assert chart.is_visible() and chart.locator("g.bar").count() == 3
+        assert "北京 5%左右" in chart.locator("desc").text_content()  # the chart's text for screen readers
+        page.locator("th a", has_text="数字").click()  # sorting is a link: no JavaScript needed
+        page.wait_for_url("**sort=figure**")
+        assert page.locator("td.figure").first.inner_text() in ("5%左右", "5%-5.5%")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)
+        with page.expect_download() as download:
+            page.locator("a.download").click()
+        text = Path(download.value.path()).read_bytes().decode("utf-8")
+        assert text.startswith("\ufeffdoc_id,") and "2026年广东省政府工作报告" in text and "4.5%—5%" in text
+        context.close()
+    finally:
+        srv.close()

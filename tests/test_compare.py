@@ -2,23 +2,11 @@
 import csv
 import io
 
-import pytest
-
 from kb import store
-from kb.build import build
 from kb.compare import compare, to_csv
 from kb.figures import answer, figures
 from kb.highlight import query_terms
 from webapp import create_app
-
-REPORTS = {
-    "2026-beijing": ("2026年北京市政府工作报告", "今年经济社会发展主要预期目标是：地区生产总值增长5%左右，"
-                     "一般公共预算收入增长4%左右，城镇新增就业26万人以上。"),
-    "2026-guangdong": ("2026年广东省政府工作报告", "主要预期目标是：地区生产总值增长4.5%—5%，"
-                       "城镇新增就业110万人以上，居民消费价格涨幅2%左右。"),
-    "2026-jiangxi": ("2026年江西省政府工作报告", "经济社会发展主要预期目标是：地区生产总值增长5%-5.5%，"
-                     "规模以上工业增加值增长7.3%以上，城镇新增就业45万人。"),
-}
 
 
 def test_figures_as_written_and_sortable():
@@ -36,21 +24,8 @@ def test_the_figure_of_the_clause_the_question_asks_about():
     assert answer("今年要持续优化营商环境。", query_terms("地区生产总值增长目标")).figure is None
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory, embedder):
-    folder = tmp_path_factory.mktemp("library")
-    docs = folder / "reports"
-    docs.mkdir()
-    for doc_id, (title, plan) in REPORTS.items():
-        body = (f"{title}\n\n一、2025年工作回顾\n\n过去一年，地区生产总值增长5.2%，经济运行稳中向好。\n\n"
-                f"二、2026年工作安排\n\n{plan}\n\n今年要持续优化营商环境，扩大有效投资。\n")
-        (docs / f"{doc_id}.txt").write_text(body, encoding="utf-8")
-    build(docs, folder / "index", embedder=embedder)
-    return folder
-
-
-def test_one_row_per_report_with_its_figure(library, embedder):
-    index = store.load(library / "index")
+def test_one_row_per_report_with_its_figure(compare_library, embedder):
+    index = store.load(compare_library / "index")
     rows = compare(index, embedder, "各省2026年地区生产总值增长目标是多少")
     got = {r.doc_id: r.figure for r in rows}
     assert got == {"2026-beijing": "5%左右", "2026-guangdong": "4.5%—5%", "2026-jiangxi": "5%-5.5%"}
@@ -64,8 +39,8 @@ def test_one_row_per_report_with_its_figure(library, embedder):
     assert {t["doc_id"]: t["figure"] for t in table} == got and "地区生产总值" in table[0]["sentence"]
 
 
-def test_compare_api_and_bad_input(library):
-    client = create_app({"INDEX": str(library / "index"), "DOCS": str(library / "reports"),
+def test_compare_api_and_bad_input(compare_library):
+    client = create_app({"INDEX": str(compare_library / "index"), "DOCS": str(compare_library / "reports"),
                          "TESTING": True}).test_client()
     res = client.get("/api/compare?q=各省2026年地区生产总值增长目标是多少&sort=region")
     rows = res.get_json()["rows"]
@@ -80,12 +55,12 @@ def test_compare_api_and_bad_input(library):
         assert res.status_code == code and "error" in res.get_json(), url
 
 
-def test_compare_cli_csv(library):
+def test_compare_cli_csv(compare_library):
     from click.testing import CliRunner
 
     from kb.cli import cli
 
-    out = CliRunner().invoke(cli, ["compare", "地区生产总值增长目标", "--csv", "--docs", str(library / "reports"),
-                                   "--index", str(library / "index")])
+    out = CliRunner().invoke(cli, ["compare", "地区生产总值增长目标", "--csv", "--docs", str(compare_library / "reports"),
+                                   "--index", str(compare_library / "index")])
     assert out.exit_code == 0 and out.output.startswith("\ufeffdoc_id,title")
     assert "4.5%—5%" in out.output

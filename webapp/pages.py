@@ -80,6 +80,78 @@ def _title(doc_id):
     return doc.title if doc else doc_id
 
 
+def _compare_rows():
+    """The rows of /compare and /compare.csv for this request, or an error message."""
+    from kb.compare import SORTS, compare
+    from kb.regions import short_name
+    from kb.search import make_filters
+
+    q = request.args.get("q", "")
+    sort = request.args.get("sort", "rank")
+    if sort not in SORTS:
+        sort = "rank"
+    if not q.strip():
+        return q, sort, [], None
+    holder = current_app.extensions["kb"]
+    try:
+        doc, year = request.args.get("doc") or None, request.args.get("year") or None
+        filters = make_filters([doc] if doc else None, year, short_name(request.args.get("region")))
+        return q, sort, compare(holder.get(), holder.embedder(), q, filters, sort), None
+    except QueryError as exc:
+        return q, sort, [], str(exc)
+    except KbError as exc:
+        return q, sort, [], f"索引不可用：{exc}"
+
+
+def bar_chart(rows) -> dict:
+    """A horizontal bar per report with a figure, as numbers the template draws in SVG (no
+    JavaScript): bars in one unit only (the most common one), each labelled with its region and
+    the figure as written; a range is drawn from its low end to its high end."""
+    from collections import Counter
+
+    units = Counter(r.unit for r in rows if r.value is not None)
+    if not units:
+        return {"bars": [], "unit": "", "height": 0}
+    unit = units.most_common(1)[0][0]
+    shown = [r for r in rows if r.value is not None and r.unit == unit]
+    top = max(_high(r) for r in shown) or 1.0
+    bar_h, gap, left, width = 22, 6, 110, 420
+    bars = []
+    for i, r in enumerate(shown):
+        lo, hi = r.value, _high(r)
+        bars.append({"label": r.region or r.title, "figure": r.figure, "y": i * (bar_h + gap),
+                     "x": left, "w": max(2.0, lo / top * width), "range_w": max(0.0, (hi - lo) / top * width),
+                     "h": bar_h, "doc_id": r.doc_id})
+    return {"bars": bars, "unit": unit, "height": len(bars) * (bar_h + gap), "left": left, "width": width}
+
+
+def _high(row) -> float:
+    """The high end of a range (4.5%—5% → 5), else the value."""
+    import re
+
+    numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", row.figure)]
+    return max(numbers) if len(numbers) > 1 and re.search(r"[-—–~～至到]", row.figure) else row.value
+
+
+@bp.get("/compare")
+def compare_view():
+    """One answer per report: a table (sortable by links), a bar chart and a CSV download."""
+    q, sort, rows, err = _compare_rows()
+    return render_template("compare.html", q=q, sort=sort, rows=rows, error=err, chart=bar_chart(rows),
+                           status=_status())
+
+
+@bp.get("/compare.csv")
+def compare_csv():
+    from kb.compare import to_csv
+
+    q, _, rows, err = _compare_rows()
+    if err or not q.strip():
+        return render_template("error.html", code=400, message=err or "缺少问题 q"), 400
+    return current_app.response_class(to_csv(rows).encode("utf-8"), mimetype="text/csv",
+                                      headers={"Content-Disposition": "attachment; filename=\"kb-compare.csv\""})
+
+
 @bp.get("/files/<path:name>")
 def original(name):
     """A report's original PDF (opened at a page: `#page=N`), read-only, and only a file the index
