@@ -1,12 +1,19 @@
 """Names of places in reports and questions: 北京市 / 北京 / Beijing all mean one region.
 
 A question like "北京今年经济增长预期目标" or "What is Hainan's 2026 GDP growth target?"
-names its report by region; paragraphs rarely repeat it. This table lets documents and
-questions be matched by the region each names.
+names its report by region; paragraphs rarely repeat it. China's administrative divisions come
+from the table the `cpca` package ships (3,500 provinces, prefecture-level cities and counties with
+their codes; read as a file, cpca itself is never imported), so a city's or a district's report
+(苏州市, 和平区) is named and resolved as a province's is. Provinces and prefecture-level cities are
+also known by their short names (苏州); a county or district only by its full name, since the same
+short name belongs to several (和平区 is in Tianjin and in Shenyang). English names are kept below
+for the provinces and the largest cities.
 """
 from __future__ import annotations
 
+import csv
 import re
+from functools import lru_cache
 
 # short name, full name, English names (lower case; the first is the display name)
 _TABLE = [
@@ -28,21 +35,58 @@ _TABLE = [
     ("深圳", "深圳市", ["shenzhen"]), ("杭州", "杭州市", ["hangzhou"]), ("南京", "南京市", ["nanjing"]),
     ("武汉", "武汉市", ["wuhan"]), ("成都", "成都市", ["chengdu"]), ("西安", "西安市", ["xi'an", "xian"]),
 ]
-_FULL = {full: short for short, full, _ in _TABLE}
-_SHORT = {short for short, _, _ in _TABLE}
 _ENGLISH = {en: short for short, _, names in _TABLE for en in names}
-_SUFFIX = re.compile(r"(?:(\d{4})年)?([\u4e00-\u9fff]{2,9}?)(省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区)"
-                     r"(?:人民)?政府工作报告")
+_PROVINCE_SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
+_CITY_SUFFIX = re.compile(r"(市|地区|盟)$")
+_SUFFIX = re.compile(r"(?:(\d{4})年)?([\u4e00-\u9fff]{1,12}?(?:省|市|自治区|特别行政区|自治州|地区|盟|区|县|旗))"
+                     r"(?:\d{4}年)?(?:人民)?政府工作报告")
+
+
+@lru_cache(maxsize=1)
+def divisions() -> tuple[dict[str, str], dict[str, str]]:
+    """(full name → short name, short name → full name) of every division the table knows, with
+    this module's own table on top (全国, and the names it has always had)."""
+    full_to_short: dict[str, str] = {}
+    short_to_full: dict[str, str] = {}
+    rows = []
+    try:
+        import importlib.util
+        from pathlib import Path
+
+        spec = importlib.util.find_spec("cpca")
+        if spec and spec.submodule_search_locations:
+            path = Path(list(spec.submodule_search_locations)[0]) / "resources" / "adcodes.csv"
+            with open(path, encoding="utf-8") as fh:
+                rows = [(r["adcode"], r["name"]) for r in csv.DictReader(fh)]
+    except (OSError, KeyError, ValueError):
+        rows = []
+    # provinces first, then cities, then counties: a short name belongs to the highest level
+    for code, full in sorted(rows, key=lambda r: (r[0][2:].strip("0") != "", r[0][4:].strip("0") != "", r[0])):
+        if not full or full in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
+            continue
+        if code[2:].strip("0") == "":
+            short = _PROVINCE_SUFFIX.sub("", full) or full
+        elif code[4:].strip("0") == "":
+            short = _CITY_SUFFIX.sub("", full) if len(full) > 2 else full
+        else:
+            short = full
+        full_to_short.setdefault(full, short)
+        short_to_full.setdefault(short, full)
+    for short, full, _ in _TABLE:
+        full_to_short[full] = short
+        short_to_full[short] = full
+    return full_to_short, short_to_full
 
 
 def short_name(name: str | None) -> str | None:
-    """北京市 → 北京; 内蒙古自治区 → 内蒙古; an unknown 某某市 → 某某."""
+    """北京市 → 北京; 内蒙古自治区 → 内蒙古; 苏州市 → 苏州; 和平区 stays 和平区; an unknown 某某市 → 某某."""
     if not name:
         return None
     name = name.strip()
-    if name in _FULL:
-        return _FULL[name]
-    if name in _SHORT:
+    full_to_short, short_to_full = divisions()
+    if name in full_to_short:
+        return full_to_short[name]
+    if name in short_to_full:
         return name
     if name.lower() in _ENGLISH:
         return _ENGLISH[name.lower()]
@@ -51,9 +95,13 @@ def short_name(name: str | None) -> str | None:
 
 
 def region_from_title(title: str) -> str | None:
-    m = _SUFFIX.search(title or "")
-    if m:
-        return short_name(m.group(2) + m.group(3))
+    """The division a report's title names, when the table knows it (2024年沈阳市政府工作报告 → 沈阳)."""
+    full_to_short, _ = divisions()
+    for m in _SUFFIX.finditer(title or ""):
+        name = m.group(2)
+        for start in range(len(name) - 1):  # "2024年某某区…": the longest known name at its end
+            if name[start:] in full_to_short:
+                return full_to_short[name[start:]]
     if re.search(r"(^|\d{4}年)政府工作报告", title or "") and "国务院" in (title or ""):
         return "全国"
     return None
@@ -66,8 +114,12 @@ def region_from_name(stem: str) -> str | None:
     for en in sorted(_ENGLISH, key=len, reverse=True):
         if re.search(rf"(^|\s){re.escape(en.replace('-', ' '))}($|\s)", text):
             return _ENGLISH[en]
+    full_to_short, _ = divisions()
+    found = [full for full in full_to_short if full in stem]
+    if found:
+        return full_to_short[max(found, key=len)]
     for short, full, _ in _TABLE:
-        if full in stem or short in stem:
+        if short in stem:
             return short
     return None
 
@@ -76,10 +128,9 @@ def names_of(short: str | None) -> list[str]:
     """Every name of a region: short, full and English (北京, 北京市, beijing, peking)."""
     if not short:
         return []
-    for s, full, english in _TABLE:
-        if s == short:
-            return [s, full, *english]
-    return [short]
+    full = divisions()[1].get(short, short)
+    english = next((names for s, _, names in _TABLE if s == short), [])
+    return list(dict.fromkeys([short, full, *english]))
 
 
 # "高于全国平均水平": a question saying 全国 compares with the country, it does not ask
@@ -91,8 +142,9 @@ def regions_in(text: str, known: set[str]) -> list[str]:
     """Regions among `known` (short names) that `text` names, in Chinese or English."""
     found = []
     lower = text.lower()
+    short_to_full = divisions()[1]
     for short in known:
-        full = next((f for s, f, _ in _TABLE if s == short), short)
+        full = short_to_full.get(short, short)
         chinese = _NATIONAL if short == "全国" else (short, full)
         names = [n for s, _, ns in _TABLE if s == short for n in ns]
         if any(n in text for n in chinese) or any(re.search(rf"\b{re.escape(n)}\b", lower) for n in names):

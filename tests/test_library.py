@@ -208,3 +208,16 @@ def test_page_furniture_is_not_a_paragraph(tmp_path):
     doc = read_documents(tmp_path)[0]
     assert doc.title == "2026年北京市政府工作报告" and doc.region == "北京"
     assert [p.text for p in doc.paragraphs] == ["各位代表：", "今年增长5%左右。"]
+
+
+def test_city_and_district_reports_are_named_from_the_division_table():
+    from kb.regions import names_of, region_from_title, regions_in, short_name
+
+    assert region_from_title("2025年苏州市人民政府工作报告") == "苏州"
+    assert region_from_title("苏州市2025年政府工作报告") == "苏州"
+    assert region_from_title("沈阳市和平区2025年政府工作报告") == "和平区"  # a district keeps its full name
+    assert region_from_title("2026年广西壮族自治区政府工作报告") == "广西"
+    assert region_from_title("2024年某市政府工作报告") is None  # no such place: no region made up
+    assert short_name("苏州市") == "苏州" and "苏州市" in names_of("苏州")
+    assert regions_in("苏州今年经济增长目标", {"苏州", "北京", "和平区"}) == ["苏州"]
+    assert regions_in("和平区老旧小区改造", {"苏州", "和平区"}) == ["和平区"]
