@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from .figures import answer
 from .highlight import query_terms
-from .ranker import _question_times
+from .ranker import YEARS, _question_times
 from .scope import Filters
 from .search import MAX_K, search
 from .store import Index
@@ -55,6 +55,7 @@ def compare(index: Index, embedder, question: str, filters: Filters = Filters(),
     indicators)."""
     if sort not in SORTS:
         raise ValueError(f"sort by one of {', '.join(SORTS)}")
+    filters = _named_year(index, question, filters)
     firsts = search(index, embedder, question, k=max(1, len(index.documents)), filters=filters, per_document=True)
     k = min(MAX_K, max(10, PARAGRAPHS_PER_REPORT * len(index.documents)))
     more = search(index, embedder, question, k=k, filters=filters, per_document=False, prefer_named=False)
@@ -90,6 +91,18 @@ def compare(index: Index, embedder, question: str, filters: Filters = Filters(),
     elif sort == "figure":
         rows.sort(key=lambda x: (x.value is None, -(x.value or 0), x.rank))
     return rows
+
+
+def _named_year(index: Index, question: str, filters: Filters) -> Filters:
+    """"各省2026年…目标" compares the 2026 reports: a year the question names, that some reports
+    of the library have, keeps the comparison to them (unless the filters already say a year)."""
+    from dataclasses import replace
+
+    years = {int(y) for y in YEARS.findall(question)}
+    have = {d.year for d in index.documents.values()} & years
+    if filters.year is None and len(have) == 1:
+        return replace(filters, year=have.pop())
+    return filters
 
 
 def to_csv(rows: list[Row]) -> str:

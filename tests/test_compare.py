@@ -64,3 +64,13 @@ def test_compare_cli_csv(compare_library):
                                    "--index", str(compare_library / "index")])
     assert out.exit_code == 0 and out.output.startswith("\ufeffdoc_id,title")
     assert "4.5%—5%" in out.output
+
+
+def test_a_named_year_keeps_the_comparison_to_that_years_reports(compare_library):
+    from kb.compare import _named_year
+    from kb.scope import Filters
+
+    index = store.load(compare_library / "index")
+    assert _named_year(index, "各省2026年地区生产总值增长目标", Filters()).year == 2026
+    assert _named_year(index, "各省2019年地区生产总值增长目标", Filters()).year is None  # no such reports
+    assert _named_year(index, "2026年目标", Filters(year=2025)).year == 2025  # the user's filter wins
