@@ -1,9 +1,10 @@
 """Ask the whole library one question: one answer per report, with the figure it gives.
 
 "各省2026年地区生产总值增长目标是多少" has an answer in every provincial report; a researcher wants them
-side by side. Each report's best paragraph comes from kb's own search, one per report
-(`per_document`); the sentence that answers is the one that covers most of the question's words
-(kb/highlight.py), and the figure is the one its question-bearing clause gives (kb/figures.py).
+side by side. Each report's first paragraphs come from kb's own search (its best one per report,
+`per_document`, then its next ones in the overall ranking), kept to the part of the report the
+question asks about (plan or review); the answer is the clause among them that holds most of the
+question, and the figure is the one that clause gives (kb/figures.py).
 """
 from __future__ import annotations
 
@@ -65,8 +66,7 @@ def compare(index: Index, embedder, question: str, filters: Filters = Filters(),
         found = by_doc.setdefault(r.doc_id, [])
         if len(found) < PARAGRAPHS_PER_REPORT and all(f.paragraph != r.paragraph for f in found):
             found.append(r)
-    position = {c.chunk_id: i for i, c in enumerate(index.chunks)}
-    parts = index.chunk_parts
+    position, parts = index.chunk_positions, index.chunk_parts
     rows = []
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
         # a question about this year's plan is not answered from last year's review, nor the other

@@ -331,7 +331,7 @@ def read_file(path: Path, root: Path, warn=None, known: dict[str, str] | None = 
         key = file_key(path, data)
         if known and key in known:
             raise DocumentError(f"{path}: {known[key]} (unchanged since; not read again)")
-        docs = _read_data(path, root, data, warn)
+        docs = _read_data(path, root, data, key, warn)
         for doc in docs:
             limits.check_text(sum(len(p.text) for p in doc.paragraphs), len(doc.paragraphs),
                               doc.path if len(docs) > 1 else str(path))
@@ -342,7 +342,7 @@ def read_file(path: Path, root: Path, warn=None, known: dict[str, str] | None = 
         raise
 
 
-def _read_data(path: Path, root: Path, data: bytes, warn) -> list[Document]:
+def _read_data(path: Path, root: Path, data: bytes, checksum: str, warn) -> list[Document]:
     from . import limits
 
     if not data.strip():
@@ -357,7 +357,6 @@ def _read_data(path: Path, root: Path, data: bytes, warn) -> list[Document]:
         if not blocks:
             raise DocumentError(f"{path}: no text found")
         limits.check_text(sum(len(b[0]) for b in blocks), len(blocks), str(path))
-        checksum = hashlib.sha256(data).hexdigest()
         return [structure(blocks, doc_id_for(path, root), str(path), checksum=checksum, title_hint=title)]
     if suffix != ".jsonl" and len(data) > 4 * limits.limit("KB_MAX_TEXT_MB") * limits.MB:
         limits.check_text(len(data), 0, str(path))  # over the limit in any encoding

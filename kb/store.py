@@ -68,6 +68,11 @@ class Index:
         return wanted[self._chunk_docs]
 
     @cached_property
+    def chunk_positions(self) -> dict[str, int]:
+        """Chunk id → its position in `chunks` (and in the vectors), computed once per loaded index."""
+        return {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
+    @cached_property
     def chunk_parts(self) -> np.ndarray:
         """Which part of its report each chunk is in: +1 the plan for the report's year ("今年"),
         -1 the review of the year before ("去年"), 0 anything else."""
