@@ -204,8 +204,9 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
 @click.option("--doc", "doc_ids", multiple=True, help="Only this document id (repeat for several).")
 @click.option("--year", default=None, help="Only reports of this year.")
 @click.option("--region", default=None, help="Only reports about this region (e.g. 北京, Beijing).")
-@click.option("--per-doc", is_flag=True, default=None,
-              help="One paragraph per report (automatic for questions like 各省…).")
+@click.option("--per-doc/--per-paragraph", "per_doc", default=None,
+              help="One paragraph per report, or the most relevant paragraphs wherever they are. "
+                   "Default: per report for questions many reports answer (各省…, 今年GDP目标 in a library).")
 @docs_option
 @index_option
 @model_option
@@ -218,10 +219,14 @@ def search_cmd(query, k, doc_ids, year, region, per_doc, docs, index_dir, model,
     index, embedder, filters = _scoped(query, doc_ids, year, region, docs, index_dir, model)
     results = search(index, embedder, query, k, filters=filters, per_document=per_doc)
     if as_json:
-        _echo_json({"query": query, "results": [r.to_dict() for r in results]})
+        _echo_json({"query": query, "per_document": results.per_document,
+                    "results": [r.to_dict() for r in results]})
         return
     if not results:
         click.echo("No results.")
+    elif results.per_document and per_doc is None:
+        click.secho("Many reports answer this: one paragraph per report (--per-paragraph for the most "
+                    "relevant paragraphs; kb compare for a table).", dim=True)
     for r in results:
         click.secho(f"{r.rank}. {r.citation}" + (f"  [{r.year}]" if r.year else ""), bold=True)
         click.echo(f"   {r.text}")

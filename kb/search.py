@@ -1,7 +1,9 @@
 """Query to cited results: one result per paragraph, with where it can be read and cited."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,12 +30,15 @@ __all__ = [
     "Filters",
     "Fusion",
     "QueryError",
+    "Results",
     "SearchResult",
     "check_k",
     "clean_query",
     "facets",
     "make_filters",
+    "answers_per_report",
     "search",
+    "spread",
 ]
 
 MAX_QUERY_CHARS = 1000
@@ -167,27 +172,91 @@ def _learned(ranker, index: Index, qv, query: str, dense: dict[int, float], lexi
     return scores
 
 
+PER_REPORT_FILE = Path(__file__).with_name("weights") / "per-report.json"
+
+
+class Results(list):
+    """Search results, and whether they were kept to one paragraph per report."""
+
+    per_document: bool = False
+
+    def head(self, k: int) -> Results:
+        out = Results(self[:k])
+        out.per_document = self.per_document
+        return out
+
+
+@cache
+def _per_report_rule() -> dict:
+    """The rule's depth, weights and bias (scripts/tune_per_report.py fitted them)."""
+    return json.loads(PER_REPORT_FILE.read_text(encoding="utf-8"))
+
+
+def spread(index: Index, order: list[int], lexical_scores: np.ndarray, depth: int,
+           mask: np.ndarray | None = None) -> tuple[float, float, float]:
+    """How far over the reports searched a question's evidence spreads: the distinct reports
+    among the first `depth` chunks of the ranking (as a share of the most there could be), and
+    the share of reports whose best BM25 score is at least half the best report's; and one over
+    the number of reports searched (in a library of two, one report in two is already half).
+
+    A question every report answers ("今年城镇新增就业目标") finds its words in most reports;
+    one that a single report answers ("六盘山") finds them in that report alone."""
+    docs = index.chunk_docs if mask is None else index.chunk_docs[mask]
+    scores = lexical_scores if mask is None else lexical_scores[mask]
+    searched = np.unique(docs)
+    best = np.zeros(len(index.documents), np.float32)
+    np.maximum.at(best, docs, scores)
+    best = best[searched]
+    lexical = float((best >= 0.5 * best.max()).mean()) if best.max() > 0 else 1.0
+    reports = {int(index.chunk_docs[i]) for i in order[:depth]}
+    return len(reports) / max(1, min(depth, len(searched))), lexical, 1 / max(1, len(searched))
+
+
+def answers_per_report(index: Index, order: list[int], lexical_scores: np.ndarray,
+                       mask: np.ndarray | None = None) -> bool:
+    """Whether a question that names no report should get one paragraph per report."""
+    rule = _per_report_rule()
+    features = spread(index, order, lexical_scores, rule["depth"], mask)
+    return float(np.dot(rule["weights"], features) + rule["bias"]) >= 0
+
+
+def ranked_order(index: Index, embedder, query: str, filters: Filters = Filters(),
+                 fusion: Fusion = DEFAULT_FUSION) -> tuple[list[int], np.ndarray]:
+    """Chunk positions in hybrid order, before any preference or grouping, and every chunk's
+    BM25 score: what `answers_per_report` looks at (scripts/tune_per_report.py fits it on them)."""
+    query = clean_query(query)
+    mask = chunk_mask(index, filters)
+    want = min(index.faiss_index.ntotal, max(fusion.candidates, 10 * CANDIDATES_PER_RESULT))
+    qv = np.ascontiguousarray(embedder.encode_queries([query]), np.float32)
+    lex = index.lexical.scores(query, mask)
+    combined = _ranked(index, qv, lex, query, want, mask, fusion, "hybrid")
+    return sorted(combined, key=combined.get, reverse=True), lex[0]
+
+
 def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,
            mode: str = "hybrid", filters: Filters = Filters(), per_document: bool | None = None,
-           prefer_named: bool = True) -> list[SearchResult]:
+           prefer_named: bool = True) -> Results:
     """Hybrid search over chunks, grouped so each paragraph appears once, at its best chunk.
 
     `mode` is "hybrid", or "dense" / "lexical" alone (for comparisons in kb eval);
     `filters` keeps only some documents. When the question names a region or year the
     library has, that report's paragraphs come first (`prefer_named`). `per_document`
     keeps one paragraph per report, for questions across reports ("各省…目标"); None
-    decides from the question's words.
+    decides: words such as 各省/历年 say so, and a question that names no report and whose
+    candidates spread over many reports (`spread`, by a rule measured on generated questions)
+    is answered per report. The results' `per_document` says which was done.
     """
     query = clean_query(query)
     k = check_k(k)
     n = index.faiss_index.ntotal
     if n == 0:
-        return []
+        return Results()
     mask = chunk_mask(index, filters)
     if mask is not None and not mask.any():
-        return []
-    if per_document is None:
-        per_document = bool(GROUP_WORDS.search(query)) and len(index.documents) > 1
+        return Results()
+    searched = len(index.documents) if not filters else sum(map(filters.allows, index.documents.values()))
+    if per_document is None and (searched < 2 or GROUP_WORDS.search(query)):
+        per_document = searched > 1
     want = min(n, max(fusion.candidates, k * CANDIDATES_PER_RESULT))
     pref = (preferred_documents(index, query, filters) if prefer_named and not per_document
             else Preference((), query, False))
@@ -214,8 +283,13 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
                 combined = {**combined, **first}
         done = set(placed)
         order = placed + [i for i in order if i not in done]
+    if per_document is None:
+        # a named region asks that report; a year alone (2026年…) may name most of the library
+        per_document = not (pref.tiers and pref.strong) and answers_per_report(
+            index, order, (lex or index.lexical.scores(query, mask))[0], mask)
     terms = query_terms(query)
-    results: list[SearchResult] = []
+    results = Results()
+    results.per_document = per_document
     seen: set = set()
     for i in order:
         chunk = index.chunks[i]

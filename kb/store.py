@@ -56,7 +56,7 @@ class Index:
     lexical: object  # kb.lexical.LexicalIndex
 
     @cached_property
-    def _chunk_docs(self) -> np.ndarray:
+    def chunk_docs(self) -> np.ndarray:
         """Ordinal (in `documents`) of each chunk's document, computed once per loaded index."""
         order = {doc_id: i for i, doc_id in enumerate(self.documents)}
         return np.fromiter((order[c.doc_id] for c in self.chunks), np.int32, len(self.chunks))
@@ -65,7 +65,7 @@ class Index:
         """Boolean mask over chunks: those of the given documents."""
         wanted = np.zeros(len(self.documents), dtype=bool)
         wanted[[i for i, d in enumerate(self.documents) if d in doc_ids]] = True
-        return wanted[self._chunk_docs]
+        return wanted[self.chunk_docs]
 
     @cached_property
     def chunk_positions(self) -> dict[str, int]:

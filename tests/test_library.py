@@ -199,6 +199,40 @@ def test_question_across_reports_gets_one_answer_per_report(library, embedder):
     assert {"2026-beijing", "2026-hainan"} <= {r.doc_id for r in results[:3]}
 
 
+def test_a_question_every_report_answers_is_answered_per_report(library, embedder):
+    """No group word, no report named: the spread of the evidence decides (kb/weights/per-report.json)."""
+    index = store.load(library[1])
+    every = search(index, embedder, "今年地区生产总值增长目标是多少", 10)
+    assert every.per_document
+    assert sorted(r.doc_id for r in every) == sorted(index.documents)
+    only_one = search(index, embedder, "鸡架得了什么奖", 10)
+    assert not only_one.per_document and len(only_one) == 10
+    assert only_one[0].doc_id == "shenyang-2024" and "鸡架" in only_one[0].text
+    asked = search(index, embedder, "今年地区生产总值增长目标是多少", 10, per_document=False)
+    assert not asked.per_document and len(asked) == 10
+
+
+def test_the_page_and_api_say_which_view_they_give(library):
+    from webapp import create_app
+
+    docs, index = library
+    client = create_app({"INDEX": str(index), "DOCS": str(docs), "TESTING": True}).test_client()
+    api = client.get("/api/search?q=今年地区生产总值增长目标是多少").get_json()
+    assert api["per_document"] and len({r["doc_id"] for r in api["results"]}) == len(api["results"]) == 3
+    flat = client.get("/api/search?q=今年地区生产总值增长目标是多少&per_doc=0").get_json()
+    assert not flat["per_document"] and len(flat["results"]) == 10
+    page = client.get("/?q=今年地区生产总值增长目标是多少").get_data(as_text=True)
+    assert "<strong>每份报告一段</strong>" in page and "per_doc=0" in page and "许多报告都回答这个问题" in page
+    page = client.get("/?q=今年地区生产总值增长目标是多少&per_doc=0").get_data(as_text=True)
+    assert "<strong>最相关段落</strong>" in page and "许多报告都回答这个问题" not in page
+    out = CliRunner().invoke(cli, ["search", "今年地区生产总值增长目标是多少", "--docs", str(docs),
+                                   "--index", str(index)])
+    assert out.exit_code == 0 and "one paragraph per report" in out.output
+    out = CliRunner().invoke(cli, ["search", "今年地区生产总值增长目标是多少", "--per-paragraph", "--json",
+                                   "--docs", str(docs), "--index", str(index)])
+    assert json.loads(out.output)["per_document"] is False
+
+
 def test_page_furniture_is_not_a_paragraph(tmp_path):
     from kb.documents import read_documents
 

@@ -52,7 +52,8 @@ def api_search():
         return error(400, "bad_query", str(exc))
     except KbError as exc:
         return error(503, "index_unavailable", str(exc))
-    return jsonify({"query": q, "took_ms": ms, "results": [r.to_dict() for r in results], "facets": facets})
+    return jsonify({"query": q, "took_ms": ms, "per_document": results.per_document,
+                    "results": [r.to_dict() for r in results], "facets": facets})
 
 
 @bp.get("/api/compare")
@@ -149,10 +150,12 @@ def openapi():
                     {"name": "region", "in": "query", "required": False, "description": "e.g. 北京 or Beijing",
                      "schema": {"type": "string"}},
                     {"name": "per_doc", "in": "query", "required": False,
-                     "description": "1: one paragraph per report (default: decided by the question)",
+                     "description": "1: one paragraph per report; 0: the most relevant paragraphs. Default: per "
+                                    "report when many reports answer the question (the answer's per_document says)",
                      "schema": {"type": "string", "enum": ["1", "0", "true", "false"]}}],
                 "responses": {"200": {"description": "results", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"query": {"type": "string"}, "took_ms": {"type": "number"},
+                                                     "per_document": {"type": "boolean"},
                                                      "results": {"type": "array", "items": result}, "facets": {"type": "object"}}}}}},
                               "400": err, "404": err, "503": err}}},
             "/api/compare": {"get": {

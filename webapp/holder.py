@@ -69,4 +69,4 @@ class IndexHolder:
         filters = make_filters(doc, year, short_name(region))
         index = self.get()
         wide = search(index, self.embedder(), query, max(k, 50), filters=filters, per_document=per_document)
-        return wide[:k], facets(wide), round((time.perf_counter() - started) * 1000, 1)
+        return wide.head(k), facets(wide), round((time.perf_counter() - started) * 1000, 1)
