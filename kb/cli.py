@@ -214,6 +214,7 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
 def search_cmd(query, k, doc_ids, year, region, per_doc, docs, index_dir, model, as_json):
     """Search the reports; one result per paragraph, with its citation."""
     from .search import check_k, search
+    from .timeframe import label
 
     check_k(k)
     index, embedder, filters = _scoped(query, doc_ids, year, region, docs, index_dir, model)
@@ -228,7 +229,8 @@ def search_cmd(query, k, doc_ids, year, region, per_doc, docs, index_dir, model,
         click.secho("Many reports answer this: one paragraph per report (--per-paragraph for the most "
                     "relevant paragraphs; kb compare for a table).", dim=True)
     for r in results:
-        click.secho(f"{r.rank}. {r.citation}" + (f"  [{r.year}]" if r.year else ""), bold=True)
+        about = f" · 讲的是{label(r.about_year)}" if r.about_year else ""
+        click.secho(f"{r.rank}. {r.citation}" + (f"  [{r.year}{about}]" if r.year else ""), bold=True)
         click.echo(f"   {r.text}")
         click.secho(f"   score {r.score:.3f} · {r.url}", dim=True)
         click.echo()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import asdict, dataclass
 
 from .figures import answer
 from .highlight import query_terms
-from .ranker import YEARS, _question_times
+from .ranker import YEARS, question_intent
 from .scope import Filters
 from .search import MAX_K, search
 from .store import Index
@@ -39,6 +40,7 @@ class Row:
     citation: str
     url: str
     score: float
+    about_year: tuple[int, int] | None = None  # the years the answering part of the report speaks about
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,7 +50,15 @@ PARAGRAPHS_PER_REPORT = 3  # a report's answer is looked for in its first few pa
 
 
 def compare(index: Index, embedder, question: str, filters: Filters = Filters(), sort: str = "rank") -> list[Row]:
-    """One row per report that answers, best first (or sorted by region, year or figure).
+    """One row per report that answers (see `table`)."""
+    return table(index, embedder, question, filters, sort)[0]
+
+
+def table(index: Index, embedder, question: str, filters: Filters = Filters(),
+          sort: str = "rank") -> tuple[list[Row], list[YearRow] | None]:
+    """One row per report that answers, best first (or sorted by region, year or figure), and
+    for one place's reports over the years (`is_series`) the timeline they make: then the rows
+    are its targets (or its outcomes, for a question about what was done), oldest first.
 
     Each report's first paragraphs in kb's ranking are read for the clause that answers
     (kb/figures.py); the best-ranked paragraph wins unless a lower one answers with more of the
@@ -56,6 +66,13 @@ def compare(index: Index, embedder, question: str, filters: Filters = Filters(),
     indicators)."""
     if sort not in SORTS:
         raise ValueError(f"sort by one of {', '.join(SORTS)}")
+    if is_series(index, filters):
+        years = timeline(index, embedder, question, filters)
+        plan_q, review_q = question_intent(question)
+        rows = [r for r in (y.outcome if review_q and not plan_q else y.target for y in years) if r]
+        for place, r in enumerate(rows, 1):
+            r.rank = place
+        return _sorted(rows, sort), years
     filters = _named_year(index, question, filters)
     firsts = search(index, embedder, question, k=max(1, len(index.documents)), filters=filters, per_document=True)
     k = min(MAX_K, max(10, PARAGRAPHS_PER_REPORT * len(index.documents)))
@@ -67,23 +84,19 @@ def compare(index: Index, embedder, question: str, filters: Filters = Filters(),
         if len(found) < PARAGRAPHS_PER_REPORT and all(f.paragraph != r.paragraph for f in found):
             found.append(r)
     position, parts = index.chunk_positions, index.chunk_parts
+    # a question about this year's plan is not answered from last year's review, nor the other
+    # way round (the same reading of the question as the ranker's, kb/ranker.py)
+    plan_q, review_q = question_intent(question)
     rows = []
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
-        # a question about this year's plan is not answered from last year's review, nor the other
-        # way round (the same reading of the question as the ranker's, kb/ranker.py)
-        plan_q, review_q = (bool(x[0]) for x in _question_times(question, [found[0].year]))
         wrong_part = -1 if plan_q and not review_q else 1 if review_q and not plan_q else None
         fitting = [r for r in found if parts[position[r.chunk_id]] != wrong_part]
         found = fitting or found
-        r, ans = found[0], answer(found[0].text, terms)
-        for other in found[1:]:
-            alt = answer(other.text, terms)
-            if alt.score > ans.score:
-                r, ans = other, alt
-        fig = ans.figure
-        rows.append(Row(place, r.doc_id, r.title, r.region, r.year, ans.sentence, fig.text if fig else "",
-                        fig.value if fig else None, fig.unit if fig else "", r.paragraph, r.citation, r.url,
-                        r.score))
+        rows.append(_row(place, found, terms))
+    return _sorted(rows, sort), None
+
+
+def _sorted(rows: list[Row], sort: str) -> list[Row]:
     if sort == "region":
         rows.sort(key=lambda x: (x.region or "\uffff", x.rank))
     elif sort == "year":
@@ -91,6 +104,87 @@ def compare(index: Index, embedder, question: str, filters: Filters = Filters(),
     elif sort == "figure":
         rows.sort(key=lambda x: (x.value is None, -(x.value or 0), x.rank))
     return rows
+
+
+def _row(place: int, found: list, terms) -> Row:
+    """The row of a report from its first paragraphs: the best-ranked one, unless a lower one
+    answers with more of the question."""
+    r, ans = found[0], answer(found[0].text, terms)
+    for other in found[1:]:
+        alt = answer(other.text, terms)
+        if alt.score > ans.score:
+            r, ans = other, alt
+    fig = ans.figure
+    return Row(place, r.doc_id, r.title, r.region, r.year, ans.sentence, fig.text if fig else "",
+               fig.value if fig else None, fig.unit if fig else "", r.paragraph, r.citation, r.url, r.score,
+               r.about_year)
+
+
+@dataclass
+class YearRow:
+    """One year of a timeline: the target its own report set, and the outcome the next one gives."""
+
+    year: int
+    target: Row | None
+    outcome: Row | None
+
+    def to_dict(self) -> dict:
+        return {"year": self.year, "target": self.target.to_dict() if self.target else None,
+                "outcome": self.outcome.to_dict() if self.outcome else None}
+
+
+def is_series(index: Index, filters: Filters = Filters()) -> bool:
+    """Whether the reports searched are one place's over several years (the national archive, a
+    city's yearly reports): a question across them asks for a timeline, not a comparison of places."""
+    docs = [d for d in index.documents.values() if filters.allows(d)]
+    return (len({d.year for d in docs if d.year}) >= 3 and len({d.region for d in docs}) == 1
+            and all(d.year for d in docs))
+
+
+def timeline(index: Index, embedder, question: str, filters: Filters = Filters()) -> list[YearRow]:
+    """One row per year spoken about, oldest first: the target set in that year's report (its
+    plan: the part about its own year) and the outcome the next year's report gives (its review:
+    the part about the year before), each from the report's own first paragraphs for the question.
+    A year a report's parts do not name (older reports run review and plan together) gives what
+    there is, and a year with no figure on either side is left out; a figure is never made up."""
+    terms = query_terms(question)
+    first, last = _years_asked(question)
+    targets: dict[int, Row] = {}
+    outcomes: dict[int, Row] = {}
+    reports = [d for d in index.documents.values() if filters.allows(d) and d.year and first <= d.year <= last + 1]
+    for doc in sorted(reports, key=lambda d: d.year):
+        found = search(index, embedder, question, k=4 * PARAGRAPHS_PER_REPORT, per_document=False,
+                       filters=Filters(doc=(doc.doc_id,)), prefer_named=False)
+        plan = [r for r in found if r.about_year == (doc.year, doc.year)][:PARAGRAPHS_PER_REPORT]
+        review = [r for r in found if r.about_year == (doc.year - 1, doc.year - 1)][:PARAGRAPHS_PER_REPORT]
+        # "一、2019年和今年以来工作回顾" when the report has no review of the year alone (not a
+        # five-year review: its figures are the five years')
+        review = review or [r for r in found if r.about_year and r.about_year[0] == doc.year - 1
+                            and r.about_year[1] == doc.year][:PARAGRAPHS_PER_REPORT]
+        if plan:
+            targets[doc.year] = _row(doc.year, plan, terms)
+        if review:
+            outcomes[doc.year - 1] = _row(doc.year - 1, review, terms)
+    years = [YearRow(y, targets.get(y), outcomes.get(y)) for y in sorted(set(targets) | set(outcomes))
+             if first <= y <= last]
+    # a year for which neither report gives a figure is not part of the timeline (2000 and 2001 set
+    # no growth target; what their reports say nearest the question is no answer)
+    return [y for y in years if (y.target and y.target.figure) or (y.outcome and y.outcome.figure)]
+
+
+SINCE = re.compile(r"((?:19|20)\d\d)\s*年?\s*(?:以来|至今|起|之后|以后)")
+
+
+def _years_asked(question: str) -> tuple[int, int]:
+    """The years a timeline covers: "2010年以来…" from 2010 on, "2010—2015年…" those, one year named
+    only that one; none named, every year."""
+    m = SINCE.search(question)
+    if m:
+        return int(m.group(1)), 9999
+    years = sorted(int(y) for y in YEARS.findall(question))
+    if years:
+        return years[0], years[-1]
+    return 0, 9999
 
 
 def _named_year(index: Index, question: str, filters: Filters) -> Filters:
@@ -113,4 +207,21 @@ def to_csv(rows: list[Row]) -> str:
     for r in rows:
         d = r.to_dict()
         writer.writerow(["" if d[c] is None else d[c] for c in COLUMNS])
+    return "\ufeff" + out.getvalue()
+
+
+TIMELINE_COLUMNS = ("year", "target_figure", "target_sentence", "target_citation", "target_url",
+                    "outcome_figure", "outcome_sentence", "outcome_citation", "outcome_url")
+
+
+def timeline_csv(years: list[YearRow]) -> str:
+    """A timeline as CSV (UTF-8 with a byte-order mark): one line per year, target beside outcome."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(TIMELINE_COLUMNS)
+    for y in years:
+        line = [y.year]
+        for row in (y.target, y.outcome):
+            line += [row.figure, row.sentence, row.citation, row.url] if row else ["", "", "", ""]
+        writer.writerow(line)
     return "\ufeff" + out.getvalue()

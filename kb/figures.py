@@ -8,17 +8,22 @@ without one gives no figure.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-NUMBER = r"\d+(?:\.\d+)?"
+NUMBER = r"\d+(?:[.．]\d+)?"  # full-width digits and point as older reports print them: ７．５
 UNITS = ("个百分点", "万亿元", "亿元", "万元", "元", "万人次", "万人", "人", "万户", "户", "万吨", "吨", "亿斤", "万斤",
          "万亩", "亩", "平方公里", "公里", "万千瓦", "千瓦", "个", "家", "所", "项", "倍", "%", "％")
 QUALIFIERS = ("左右", "以上", "以内", "以下", "上下", "之内", "内")
 FIGURE = re.compile(
     rf"(?P<low>{NUMBER})\s*(?P<low_unit>[%％])?"
-    rf"(?:\s*(?:[-—–~～]|至|到)\s*(?P<high>{NUMBER}))?"
+    rf"(?:\s*(?:[-—–~～－]|至|到)\s*(?P<high>{NUMBER}))?"
     rf"\s*(?P<unit>{'|'.join(map(re.escape, UNITS))})?"
     rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
+_CN = "零〇一二三四五六七八九十百点"
+# "百分之十二点八", "百分之八至九" (reports before 2000 write percentages in words)
+CN_PERCENT = re.compile(rf"百分之(?P<low>[{_CN}]+)(?:(?:至|到)(?:百分之)?(?P<high>[{_CN}]+))?"
+                        rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
 CLAUSE = re.compile(r"[^，；。：！？、,;:]+")
 
 
@@ -44,9 +49,36 @@ def figures(text: str) -> list[Figure]:
         if m.group("low_unit") and m.group("high") and not m.group("unit"):
             continue  # "5%—" followed by a bare number is not a range of percentages
         text_of = m.group().rstrip()
-        out.append(Figure(text_of, float(m.group("low")), unit, m.group("qualifier") or "", m.start(),
-                          m.start() + len(text_of)))
+        low = float(unicodedata.normalize("NFKC", m.group("low")))
+        out.append(Figure(text_of, low, unit, m.group("qualifier") or "", m.start(), m.start() + len(text_of)))
+    if "百分之" in text:
+        out = sorted(out + _chinese_figures(text), key=lambda f: f.start)
     return out
+
+
+def chinese_number(text: str) -> float:
+    """十二点八 → 12.8, 三点九 → 3.9, 一百零五 → 105."""
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+    whole, _, fraction = text.partition("点")
+    value, current = 0, 0
+    for c in whole:
+        if c in digits:
+            current = digits[c]
+        elif c == "十":
+            value += (current or 1) * 10
+            current = 0
+        elif c == "百":
+            value += (current or 1) * 100
+            current = 0
+    value += current
+    if fraction:
+        value += float("0." + "".join(str(digits.get(c, 0)) for c in fraction))
+    return float(value)
+
+
+def _chinese_figures(text: str) -> list[Figure]:
+    return [Figure(m.group(), chinese_number(m.group("low")), "%", m.group("qualifier") or "", m.start(), m.end())
+            for m in CN_PERCENT.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -57,6 +89,8 @@ class Answer:
 
 
 RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|提升|比重|占比|[率%％]")
+# a clause that goes on with the one before: "国内生产总值达到18.23万亿元，比上年增长9.9%"
+CONTINUES = re.compile(r"^\s*(?:比上年|同比|比\d{4}年|增长|增速|年均|平均每年|下降|提高|上涨)")
 
 
 def _weight(text: str, terms: list[str]) -> int:
@@ -80,8 +114,12 @@ def answer(text: str, terms: list[str]) -> Answer:
     for s, e in sentences(text) or [(0, len(text))]:
         sentence = text[s:e]
         around = _weight(sentence, terms)
+        before = 0
         for clause in CLAUSE.finditer(sentence):
             own = _weight(clause.group(), terms)
+            if wants_rate and CONTINUES.search(clause.group()):
+                own += before  # the growth of what the clause before named
+            before = _weight(clause.group(), terms)
             if not own:
                 continue
             found = figures(clause.group())

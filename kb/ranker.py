@@ -4,8 +4,9 @@ Reciprocal rank fusion with a hand-set weight ranked well on the questions it wa
 worse on others; a question about this year's plan was often answered from last year's review.
 Here each candidate chunk is described by a few numbers (its dense and BM25 scores and ranks,
 how much of the question it covers, whether it has the question's figures, whether its section
-names the question's words, and whether the question's time — 今年/计划/目标 or 去年/完成/比上年,
-or a year — matches the part of the report the chunk is in) and scored by weights that
+names the question's words, whether the question's time — 今年/计划/目标 or 去年/完成/比上年 —
+matches the part of the report the chunk is in, and whether that part speaks about a year the
+question names: exactly, or within a five-year span, kb/timeframe.py) and scored by weights that
 scripts/train_ranker.py learned from training questions only. The weights ship as JSON.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ RANKER_FILE = Path(__file__).with_name("weights") / "ranker.json"
 
 FEATURES = (
     "dense", "dense_rr", "dense_rank", "bm25", "bm25_rr", "bm25_rank", "bm25_known", "matched", "numbers", "section",
-    "plan_in_plan", "plan_in_review", "review_in_review", "review_in_plan",
+    "plan_in_plan", "plan_in_review", "review_in_review", "review_in_plan", "year_exact", "year_span",
     "en_dense", "en_dense_rr", "en_dense_rank", "en_bm25", "en_bm25_rr", "en_bm25_rank", "en_matched",
 )
 # The old hybrid (reciprocal rank fusion, k=60) in these features: the prior a fit starts from
@@ -36,7 +37,7 @@ RRF_PRIOR = {"dense_rank": 0.4, "bm25_rank": 0.6, "en_dense_rank": -0.2, "en_bm2
 # The question's time, as the issue of work reports has it: a plan for the report's year, a review
 # of the year before. The words are features; how much each match counts is learned.
 PLAN_WORDS = re.compile(r"今年|本年|计划|目标|预期|将|this year|plans?\b|target|goals?\b|\bwill\b|expected", re.I)
-REVIEW_WORDS = re.compile(r"去年|上年|过去一年|完成|实现|比上年|last year|past year|\bdid\b|\bwas\b|\bwere\b|"
+REVIEW_WORDS = re.compile(r"去年|上年|过去一年|完成|实现|比上年|实际|增长了|last year|past year|\bdid\b|\bwas\b|\bwere\b|"
                           r"achieved|completed", re.I)
 YEARS = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 NUMBERS = re.compile(r"\d+(?:\.\d+)?")
@@ -77,13 +78,22 @@ def _cosines(index, qv: np.ndarray, ids: np.ndarray, dense: dict[int, float]) ->
         return np.array([dense.get(int(i), floor) for i in ids], np.float32)
 
 
-def _question_times(query: str, years: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate report year: does the question ask about its plan, about its review?"""
-    plan, review = bool(PLAN_WORDS.search(query)), bool(REVIEW_WORDS.search(query))
-    named = {int(y) for y in YEARS.findall(query)}
-    p = np.array([plan or (y is not None and y in named) for y in years], np.float32)
-    r = np.array([review or (y is not None and y - 1 in named) for y in years], np.float32)
-    return p, r
+def question_intent(query: str) -> tuple[bool, bool]:
+    """Does the question ask about a plan (今年/目标/计划), about what was done (去年/完成/实际)?"""
+    return bool(PLAN_WORDS.search(query)), bool(REVIEW_WORDS.search(query))
+
+
+def _year_match(query: str, about: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate: is its part of the report about exactly a year the question names (a plan
+    of that year, a review of it), or about a span that holds it (a five-year review)?"""
+    exact = np.zeros(len(about), np.float32)
+    span = np.zeros(len(about), np.float32)
+    for y in {int(y) for y in YEARS.findall(query)}:
+        holds = (about[:, 0] <= y) & (y <= about[:, 1])
+        single = holds & (about[:, 0] == about[:, 1])
+        exact = np.maximum(exact, single)
+        span = np.maximum(span, holds & ~single)
+    return exact, span
 
 
 def _rank_features(scores: dict[int, float], ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +131,8 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
         if terms:
             path = fold(d.paragraphs[c.paragraph - 1].section_path)
             section[j] = sum(t in path for t in terms) / len(terms)
-    plan_q, review_q = _question_times(query, [d.year for d in docs])
+    plan_q, review_q = (float(x) for x in question_intent(query))
+    year_exact, year_span = _year_match(query, index.chunk_about[ids])
     part = index.chunk_parts[ids]
     in_plan, in_review = (part == 1).astype(np.float32), (part == -1).astype(np.float32)
     english = float(is_english(query))
@@ -131,6 +142,7 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     x = np.column_stack([
         cos, dense_rr, dense_rrf, bm_norm, bm_rr, bm_rank, bm_norm * coverage, matched,
         numbers, section, plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
+        year_exact, year_span,
         english * cos, english * dense_rr, english * dense_rrf, english * bm_norm, english * bm_rr,
         english * bm_rank, english * matched,
     ]).astype(np.float32)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .fusion import DEFAULT_FUSION, Fusion, fuse
 from .highlight import best_sentence, highlights, query_terms
-from .ranker import learned_scores, load_ranker
+from .ranker import YEARS, learned_scores, load_ranker
 from .scope import (
     GROUP_WORDS,
     YEAR_BOOST,
@@ -66,6 +66,7 @@ class SearchResult:
     best_sentence: dict | None = None  # {"start", "end", "text"}: the sentence that answers best
     page: int | None = None  # the page of the original file it starts on (PDFs)
     file_url: str | None = None  # the original file, opened at that page
+    about_year: tuple[int, int] | None = None  # the years its part of the report speaks about (first, last)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -130,10 +131,13 @@ def _top(scores: np.ndarray, n: int) -> dict[int, float]:
     return {int(i): float(scores[i]) for i in ids if scores[i] > 0}
 
 
-def candidates(index: Index, qv, lex, want: int, mask, mode: str = "hybrid"
+def candidates(index: Index, qv, lex, want: int, mask, mode: str = "hybrid", also=None
                ) -> tuple[dict[int, float], dict[int, float], float]:
     """The best `want` chunks within `mask` of each retriever the mode uses: dense cosines,
-    BM25 scores, and the share of the query BM25 knows; `lex` is LexicalIndex.scores's answer."""
+    BM25 scores, and the share of the query BM25 knows; `lex` is LexicalIndex.scores's answer.
+    `also` (a chunk mask: the parts about a year the question names, `spoken_years`) adds the
+    best `want` of those chunks to each list, so that they are among the candidates the ranker
+    weighs even where the whole library's best crowd them out."""
     dense = _dense(index, qv, want, mask) if mode in ("hybrid", "dense") else {}
     lexical, coverage = {}, 0.0
     if mode in ("hybrid", "lexical"):
@@ -141,28 +145,41 @@ def candidates(index: Index, qv, lex, want: int, mask, mode: str = "hybrid"
         if mask is not None:
             all_scores = np.where(mask, all_scores, 0)
         lexical = _top(all_scores, want)
+    if also is not None:
+        inside = also if mask is None else also & mask
+        if inside.any():
+            if mode in ("hybrid", "dense"):
+                dense.update(_dense(index, qv, want, inside))
+            if mode in ("hybrid", "lexical"):
+                lexical.update(_top(np.where(inside, lex[0], 0), want))
     return dense, lexical, coverage
 
 
 def _ranked(index: Index, qv, lex, query: str, want: int, mask, fusion: Fusion, mode: str) -> dict[int, float]:
     """Fused scores of the best chunks within `mask`; `lex` is (BM25 scores, coverage) of the query."""
-    dense, lexical, coverage = candidates(index, qv, lex, want, mask, mode)
+    spoken = spoken_years(index, query)
+    dense, lexical, coverage = candidates(index, qv, lex, want, mask, mode, spoken)
     if mode == "dense":
         return dense
     if mode == "lexical":
         return lexical
     if fusion.method == "learned" and (ranker := load_ranker()) is not None:
-        return _learned(ranker, index, qv, query, dense, lexical, coverage, mask, fusion)
+        return _learned(ranker, index, qv, query, dense, lexical, coverage, mask, fusion, spoken)
     return fuse(dense, lexical, fusion, coverage, query)
 
 
 def _learned(ranker, index: Index, qv, query: str, dense: dict[int, float], lexical: dict[int, float],
-             coverage: float, mask, fusion: Fusion) -> dict[int, float]:
+             coverage: float, mask, fusion: Fusion, spoken=None) -> dict[int, float]:
     """The ranker's scores for the first `fusion.candidates` of each list (the depth it was trained
-    at), and below them, in fused order, whatever deeper lists add: so the first results are the same
-    however many are asked for (the web page asks for 50 to count facets, the CLI for 10)."""
+    at; and as many more of the parts about a year the question names, `spoken`), and below them,
+    in fused order, whatever deeper lists add: so the first results are the same however many are
+    asked for (the web page asks for 50 to count facets, the CLI for 10)."""
     def head(scores):
-        return dict(sorted(scores.items(), key=lambda kv: -kv[1])[:fusion.candidates])
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        kept = dict(ranked[:fusion.candidates])
+        if spoken is not None:
+            kept.update(dict([kv for kv in ranked if spoken[kv[0]]][:fusion.candidates]))
+        return kept
 
     scores = learned_scores(ranker, index, query, qv, head(dense), head(lexical), coverage, mask)
     tail = {i: s for i, s in fuse(dense, lexical, fusion, coverage, query).items() if i not in scores}
@@ -233,6 +250,32 @@ def ranked_order(index: Index, embedder, query: str, filters: Filters = Filters(
     return sorted(combined, key=combined.get, reverse=True), lex[0]
 
 
+def spoken_years(index: Index, query: str) -> np.ndarray | None:
+    """The chunks whose part of their report speaks about a year the question names (its span
+    holds the year: kb/timeframe.py), or None when it names no year."""
+    years = {int(y) for y in YEARS.findall(query)}
+    if not years:
+        return None
+    about = index.chunk_about
+    spoken = np.zeros(len(about), bool)
+    for y in years:
+        spoken |= (about[:, 0] <= y) & (y <= about[:, 1])
+    return spoken
+
+
+def _tiered(index: Index, qv, lex, query: str, want: int, tiers: list[np.ndarray], fusion: Fusion, mode: str,
+            order: list[int], combined: dict[int, float]) -> tuple[list[int], dict[int, float]]:
+    """Each tier's chunks ranked within it, first tier first, then the rest in `order`."""
+    placed: list[int] = []
+    for tier in tiers:
+        if tier.any():
+            first = _ranked(index, qv, lex, query, want, tier, fusion, mode)
+            placed += [i for i in sorted(first, key=first.get, reverse=True) if i not in set(placed)]
+            combined = {**combined, **first}
+    done = set(placed)
+    return placed + [i for i in order if i not in done], combined
+
+
 def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,
            mode: str = "hybrid", filters: Filters = Filters(), per_document: bool | None = None,
            prefer_named: bool = True) -> Results:
@@ -274,15 +317,8 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
         combined = {i: s * YEAR_BOOST if index.chunks[i].doc_id in named else s for i, s in combined.items()}
         order = sorted(combined, key=combined.get, reverse=True)
     elif pref.tiers:
-        placed: list[int] = []
-        for tier in pref.tiers:
-            tier_mask = index.doc_mask(tier) if mask is None else (index.doc_mask(tier) & mask)
-            if tier_mask.any():
-                first = _ranked(index, qv, lex, ranked_query, want, tier_mask, fusion, mode)
-                placed += sorted(first, key=first.get, reverse=True)
-                combined = {**combined, **first}
-        done = set(placed)
-        order = placed + [i for i in order if i not in done]
+        tiers = [index.doc_mask(t) if mask is None else (index.doc_mask(t) & mask) for t in pref.tiers]
+        order, combined = _tiered(index, qv, lex, ranked_query, want, tiers, fusion, mode, order, combined)
     if per_document is None:
         # a named region asks that report; a year alone (2026年…) may name most of the library
         per_document = not (pref.tiers and pref.strong) and answers_per_report(
@@ -307,11 +343,17 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
             url=paragraph_url(doc.doc_id, para.number),
             page=para.pages[0] if para.pages else None,
             file_url=file_url(doc, para.pages[0]) if para.pages else None,
+            about_year=_about(index, i),
             highlights=tuple(marks := highlights(para.text, terms)),
             best_sentence=best_sentence(para.text, marks, (chunk.start, chunk.end))))
         if len(results) == k:
             break
     return results
+
+
+def _about(index: Index, i: int) -> tuple[int, int] | None:
+    first, last = (int(y) for y in index.chunk_about[i])
+    return (first, last) if first else None
 
 
 def facets(results: list[SearchResult]) -> dict:

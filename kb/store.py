@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Chunk, relative_year
+from .chunking import Chunk
 from .documents import Document, Paragraph
 from .errors import IndexMismatch, KbError
 from .lexical import LexicalIndex
@@ -74,13 +74,28 @@ class Index:
 
     @cached_property
     def chunk_parts(self) -> np.ndarray:
-        """Which part of its report each chunk is in: +1 the plan for the report's year ("今年"),
-        -1 the review of the year before ("去年"), 0 anything else."""
-        part = {"今年": 1, "去年": -1}
+        """Which part of its report each chunk is in: +1 the plan (its part speaks about the
+        report's own year or later: "今年"), -1 the review (about earlier years: "去年", "过去五年"),
+        0 a part about both (1993年…回顾和1994年…方针), or a report whose parts say no time."""
+        years = np.array([d.year or 0 for d in self.documents.values()], np.int32)[self.chunk_docs]
+        about = self.chunk_about
         out = np.zeros(len(self.chunks), dtype=np.int8)
+        dated = (years > 0) & (about[:, 0] > 0)
+        out[dated & (about[:, 0] >= years)] = 1
+        out[dated & (about[:, 1] < years)] = -1
+        return out
+
+    @cached_property
+    def chunk_about(self) -> np.ndarray:
+        """The years each chunk's part of its report speaks about (kb/timeframe.py), as rows of
+        (first, last); (0, 0) where its report has no year."""
+        from .timeframe import about_years, speaks_of_times
+
+        structured = {d.doc_id: speaks_of_times(d) for d in self.documents.values()}
+        out = np.zeros((len(self.chunks), 2), dtype=np.int16)
         for i, c in enumerate(self.chunks):
             doc = self.documents[c.doc_id]
-            out[i] = part.get(relative_year(doc, doc.paragraphs[c.paragraph - 1].section_path), 0)
+            out[i] = about_years(doc, doc.paragraphs[c.paragraph - 1].section_path, structured[c.doc_id]) or (0, 0)
         return out
 
     @property

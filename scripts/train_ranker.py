@@ -15,9 +15,15 @@ every question here is one the adapter never saw (none from any evaluation set e
   from the official English sentences of the zh-en years the adapter never saw, searched within
   that year's report; gold: the paragraph holding the Chinese sentence;
 - cmrc: CMRC 2018 *trial* questions over its 256 paragraphs, searched across all of them (trial
-  chose between adapter runs; it was never trained on).
-The ranker's own held-out split: 1 in 3 of those reports (by a hash), the zh-en year 2013, and 1 in
-4 CMRC trial paragraphs. The fit is a pairwise logistic regression (right chunk minus a wrong one,
+  chose between adapter runs; it was never trained on);
+- archive: questions naming a year, over the whole archive of national reports 1954-2025 (idx-archive):
+  a sentence of a report's plan for its own year Y that sets an indicator's figure ("国内生产总值增长8%
+  左右") becomes "Y年国内生产总值增长目标是多少" (gold: its paragraph), and a sentence of the review of
+  year Y in report Y+1 that gives one ("国内生产总值…比上年增长9.9%") becomes "Y年国内生产总值实际增长了
+  多少"; the same indicator in the other part of the other report is the hard negative the ranker must
+  learn to put below (see archive_questions).
+The ranker's own held-out split: 1 in 3 of those reports (by a hash), the zh-en year 2013, 1 in
+4 CMRC trial paragraphs, and the archive questions about years divisible by 4. The fit is a pairwise logistic regression (right chunk minus a wrong one,
 both from the question's candidates), so only the order it gives is learned. CPU time on 2 cores:
 prepare ~10 min (embedding), fit ~2 min.
 """
@@ -27,6 +33,7 @@ import csv
 import hashlib
 import json
 import random
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -41,7 +48,7 @@ from kb import store  # noqa: E402
 from kb.embedding import load_embedder  # noqa: E402
 from kb.fusion import Fusion, fuse  # noqa: E402
 from kb.ranker import FEATURES, RRF_PRIOR, features  # noqa: E402
-from kb.search import CANDIDATES_PER_RESULT, candidates  # noqa: E402
+from kb.search import CANDIDATES_PER_RESULT, candidates, spoken_years  # noqa: E402
 
 RANKER_HELDOUT_YEAR = 2013  # of make_training_data.HELDOUT_YEARS; the other trains the ranker
 
@@ -72,11 +79,67 @@ def prepare(work: Path):
         for r in keep:
             w.writerow(r)
             shutil.copy(src / r["file"], gov / r["file"])
-    for docs, name in ((gov, "idx-gov"), (SHARED / "corpora" / "cmrc2018" / "trial" / "corpus.jsonl", "idx-cmrc")):
+    archive = work / "archive"
+    archive.mkdir(exist_ok=True)
+    for r in rows:
+        if r["file"].endswith("-national.txt"):
+            shutil.copy(src / r["file"], archive / r["file"])
+    for docs, name in ((gov, "idx-gov"), (SHARED / "corpora" / "cmrc2018" / "trial" / "corpus.jsonl", "idx-cmrc"),
+                       (archive, "idx-archive")):
         print(json.dumps(build(docs, work / name).to_dict(), ensure_ascii=False)[:300])
 
 
-def _questions(data: Path, gov, cmrc, rng: random.Random, per_source: int) -> list[dict]:
+INDICATORS = ("国内生产总值", "国民生产总值", "居民消费价格", "城镇新增就业", "粮食产量", "财政收入", "进出口",
+              "社会消费品零售总额", "固定资产投资", "工业增加值", "城镇登记失业率", "城镇调查失业率", "财政赤字",
+              "工农业总产值", "国民收入", "工业总产值", "农业总产值", "单位国内生产总值能耗", "外贸进出口")
+TARGET_FORMS = ("{y}年{i}增长目标是多少", "{y}年{i}预期增长多少", "{y}年{i}的目标", "{y}年{i}计划增长多少",
+                "{y}年{i}预期目标")
+OUTCOME_FORMS = ("{y}年{i}实际增长了多少", "{y}年{i}增长了多少", "{y}年{i}完成情况", "{y}年{i}比上年增长多少",
+                 "{y}年{i}实际是多少")
+_FIG = re.compile(r"[\d０-９]+(?:[.．][\d０-９]+)?\s*[%％]|百分之[零〇一二三四五六七八九十点]+|[\d０-９]+(?:[.．][\d０-９]+)?万人|"
+                  r"[\d０-９]+(?:[.．][\d０-９]+)?万亿元|[\d０-９]+(?:[.．][\d０-９]+)?亿元")
+
+
+def archive_questions(index, rng: random.Random) -> list[dict]:
+    """Questions naming a year over the archive of yearly reports: a target of year Y from the plan
+    of report Y (its part about Y), an outcome of year Y from the review in report Y+1 (its part
+    about Y). One question per report, part and indicator; the longest indicator found wins
+    (单位国内生产总值能耗, not 国内生产总值)."""
+    from kb.timeframe import about_years, speaks_of_times
+
+    out, seen = [], set()
+    by_indicator = sorted(INDICATORS, key=len, reverse=True)
+    for doc in index.documents.values():
+        if not doc.year:
+            continue
+        structured = speaks_of_times(doc)
+        for para in doc.paragraphs:
+            if para.heading:
+                continue
+            span = about_years(doc, para.section_path, structured)
+            kind = ("target" if span == (doc.year, doc.year) else
+                    "outcome" if span == (doc.year - 1, doc.year - 1) else None)
+            if kind is None:
+                continue
+            for sentence in re.split(r"(?<=[。；])", para.text):
+                ind = next((i for i in by_indicator if i in sentence), None)
+                if not ind or not _FIG.search(sentence[sentence.index(ind):]):
+                    continue
+                if kind == "target" and not re.search(r"目标|预期|计划|控制在|左右|以上|以内", sentence):
+                    continue
+                year = span[0]
+                key = (doc.doc_id, kind, ind)
+                if key in seen:
+                    continue
+                seen.add(key)
+                form = rng.choice(TARGET_FORMS if kind == "target" else OUTCOME_FORMS)
+                out.append({"src": "archive", "split": "heldout" if year % 4 == 0 else "train",
+                            "q": form.format(y=year, i=ind), "index": "archive", "docs": (),
+                            "gold": {(doc.doc_id, para.number)}})
+    return out
+
+
+def _questions(data: Path, gov, cmrc, rng: random.Random, per_source: int, archive=None) -> list[dict]:
     """{"src", "split", "q", "index", "docs" (search within; () = all), "gold" (doc, paragraph) set
     or doc ids}."""
     out = []
@@ -106,6 +169,8 @@ def _questions(data: Path, gov, cmrc, rng: random.Random, per_source: int) -> li
             split = "heldout" if ranker_held_out(row["gold_ids"][0], 4) else "train"
             out.append({"src": "cmrc", "split": split, "q": row["q"], "index": "cmrc", "docs": (),
                         "gold": set(row["gold_ids"])})
+    if archive is not None:
+        out += archive_questions(archive, rng)
     rng.shuffle(out)
     kept, count = [], {}
     for q in out:
@@ -121,7 +186,8 @@ def _featurise(q: dict, index, embedder) -> dict | None:
     mask = index.doc_mask(set(q["docs"])) if q["docs"] else None
     qv = np.ascontiguousarray(embedder.encode_queries([q["q"]]), np.float32)
     want = max(Fusion().candidates, 10 * CANDIDATES_PER_RESULT)
-    dense, lexical, coverage = candidates(index, qv, index.lexical.scores(q["q"], mask), want, mask)
+    dense, lexical, coverage = candidates(index, qv, index.lexical.scores(q["q"], mask), want, mask,
+                                          also=spoken_years(index, q["q"]))
     ids, x = features(index, q["q"], qv, dense, lexical, coverage, mask)
     if not len(ids):
         return None
@@ -129,7 +195,7 @@ def _featurise(q: dict, index, embedder) -> dict | None:
     gold = q["gold"]
     y = np.array([(c.doc_id, c.paragraph) in gold or c.doc_id in gold for c in chunks], bool)
     rrf = fuse(dense, lexical, Fusion(method="rrf"), coverage, q["q"])
-    para = [(c.doc_id, c.paragraph) if q["index"] == "gov" else c.doc_id for c in chunks]
+    para = [(c.doc_id, c.paragraph) if q["index"] != "cmrc" else c.doc_id for c in chunks]
     return {"x": x, "y": y, "para": para, "rrf": np.array([rrf.get(int(i), 0.0) for i in ids]),
             "dense": x[:, FEATURES.index("dense")], "bm25": x[:, FEATURES.index("bm25")]}
 
@@ -159,7 +225,8 @@ def _report(items: list[dict], score_fns: dict) -> dict:
     return out
 
 
-def fit_listwise(items: list[dict], l2: float) -> np.ndarray:
+def fit_listwise(items: list[dict], l2: float, start: np.ndarray | None = None,
+                 free: np.ndarray | None = None) -> np.ndarray:
     """Weights that maximise, over the training questions, the softmax probability of the right
     chunks among all of a question's candidates (a listwise loss: it rewards putting a right chunk
     first, where a pairwise loss over a few hard negatives ranked English questions below dense
@@ -182,6 +249,17 @@ def fit_listwise(items: list[dict], l2: float) -> np.ndarray:
         d = w - w0
         return total / len(data) + l2 * d @ d, grad / len(data) + 2 * l2 * d
 
+    if start is not None and free is not None:  # a shipped ranker: learn only the `free` weights
+        def part(v):
+            w = start.copy()
+            w[free] = v
+            value, grad = loss(w, start)
+            return value, grad[free]
+        w = start.copy()
+        w[free] = minimize(part, start[free], jac=True, method="L-BFGS-B").x
+        return w
+    if start is not None:  # a shipped ranker: move from it only as far as the data asks
+        return minimize(loss, start, args=(start,), jac=True, method="L-BFGS-B").x
     prior = np.array([RRF_PRIOR.get(f, 0.0) for f in FEATURES])
     w0 = min((prior * a for a in (1, 3, 10, 30, 100, 300)), key=lambda w: loss(w, w)[0])
     return minimize(loss, w0, args=(w0,), jac=True, method="L-BFGS-B").x
@@ -194,11 +272,17 @@ def fit_listwise(items: list[dict], l2: float) -> np.ndarray:
 @click.option("--per-source", default=1500, show_default=True)
 @click.option("--l2", default=0.0003, show_default=True, help="weight decay of the listwise fit")
 @click.option("--seed", default=13, show_default=True)
-def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int):
+@click.option("--start", type=click.Path(exists=True, path_type=Path), default=None,
+              help="A ranker JSON to start from and pull back to (its features by name; new ones start at 0), "
+                   "instead of the old hybrid.")
+@click.option("--learn", default="", help="With --start: only these features' weights are learned "
+              "(comma-separated); the others keep the start's.")
+def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int, start: Path | None, learn: str):
     rng = random.Random(seed)
-    indexes = {"gov": store.load(work / "idx-gov"), "cmrc": store.load(work / "idx-cmrc")}
+    indexes = {"gov": store.load(work / "idx-gov"), "cmrc": store.load(work / "idx-cmrc"),
+               "archive": store.load(work / "idx-archive")}
     embedder = load_embedder(indexes["gov"].model_name)
-    questions = _questions(data, indexes["gov"], indexes["cmrc"], rng, per_source)
+    questions = _questions(data, indexes["gov"], indexes["cmrc"], rng, per_source, indexes["archive"])
     items = []
     with click.progressbar(questions, label="features") as bar:
         for q in bar:
@@ -206,12 +290,18 @@ def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int
             if it is not None:
                 it.update(src=q["src"], split=q["split"])
                 items.append(it)
-    w = fit_listwise(items, l2)
+    w0 = None
+    if start is not None:
+        old = json.loads(start.read_text(encoding="utf-8"))
+        by_name = dict(zip(old["features"], old["weights"]))
+        w0 = np.array([by_name.get(f, 0.0) for f in FEATURES])
+    free = np.array([f in learn.split(",") for f in FEATURES]) if learn and w0 is not None else None
+    w = fit_listwise(items, l2, w0, free)
     fns = {"dense": lambda it: it["dense"], "bm25": lambda it: it["bm25"], "rrf (old hybrid)": lambda it: it["rrf"],
            "learned": lambda it: it["x"] @ w}
     report = {}
     for split in ("train", "heldout"):
-        for src in ("gov", "en-short", "cmrc"):
+        for src in ("gov", "en-short", "cmrc", "archive"):
             sub = [i for i in items if i["split"] == split and i["src"] == src]
             if sub:
                 report[f"{src}/{split}"] = _report(sub, fns)
@@ -221,7 +311,10 @@ def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int
         "features": list(FEATURES), "weights": [round(float(v), 6) for v in w], "bias": 0.0,
         "id": f"ranker-{digest}", "trained_on": {"questions": sum(i["split"] == "train" for i in items),
                                                  "loss": "listwise softmax", "l2": l2,
-                                                 "model": indexes["gov"].model_name, "seed": seed},
+                                                 "model": indexes["gov"].model_name, "seed": seed,
+                                                 "start": json.loads(start.read_text(encoding="utf-8"))["id"]
+                                                 if start else "old hybrid (RRF)",
+                                                 "learned": learn.split(",") if free is not None else "all"},
         "scores": report}, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(dict(zip(FEATURES, np.round(w, 3).tolist()))))
     print(json.dumps(report, indent=1))

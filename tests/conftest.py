@@ -49,17 +49,38 @@ COMPARE_REPORTS = {
 }
 
 
-@pytest.fixture(scope="session")
-def compare_library(tmp_path_factory, embedder) -> Path:
-    """Three provincial reports with their plans (folder/reports) and one index of them (folder/index)."""
+def _library(tmp_path_factory, embedder, name: str, reports: dict[str, str]) -> Path:
+    """A folder with the given reports (folder/reports/<id>.txt) and one index of them (folder/index)."""
     from kb.build import build
 
-    folder = tmp_path_factory.mktemp("library")
+    folder = tmp_path_factory.mktemp(name)
     docs = folder / "reports"
     docs.mkdir()
-    for doc_id, (title, plan) in COMPARE_REPORTS.items():
-        body = (f"{title}\n\n一、2025年工作回顾\n\n过去一年，地区生产总值增长5.2%，经济运行稳中向好。\n\n"
-                f"二、2026年工作安排\n\n{plan}\n\n今年要持续优化营商环境，扩大有效投资。\n")
+    for doc_id, body in reports.items():
         (docs / f"{doc_id}.txt").write_text(body, encoding="utf-8")
     build(docs, folder / "index", embedder=embedder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def compare_library(tmp_path_factory, embedder) -> Path:
+    """Three provincial reports with their plans."""
+    return _library(tmp_path_factory, embedder, "library", {
+        doc_id: (f"{title}\n\n一、2025年工作回顾\n\n过去一年，地区生产总值增长5.2%，经济运行稳中向好。\n\n"
+                 f"二、2026年工作安排\n\n{plan}\n\n今年要持续优化营商环境，扩大有效投资。\n")
+        for doc_id, (title, plan) in COMPARE_REPORTS.items()})
+
+
+# One city's reports over three years: each reviews the year before and plans its own year
+SERIES = {2023: ("5.5%左右", "4.8%"), 2024: ("6%以上", "5.3%"), 2025: ("5.5%以上", "5.6%")}  # year: (target, outcome of the year before)
+
+
+@pytest.fixture(scope="session")
+def series_library(tmp_path_factory, embedder) -> Path:
+    """A city's yearly reports 2023-2025."""
+    return _library(tmp_path_factory, embedder, "series", {
+        f"dalian-{year}": (f"{year}年大连市政府工作报告\n\n一、{year - 1}年工作回顾\n\n"
+                           f"过去一年，全市地区生产总值比上年增长{outcome}，港口货物吞吐量稳步增加。\n\n"
+                           f"二、{year}年工作安排\n\n今年全市经济社会发展主要预期目标是：地区生产总值增长{target}，"
+                           f"城镇新增就业10万人以上。\n\n今年要建设东北亚国际航运中心，扩大有效投资。\n")
+        for year, (target, outcome) in SERIES.items()})

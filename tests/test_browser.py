@@ -1,6 +1,7 @@
 """A person in a real browser: Debian's Chromium driven by Playwright against `kb serve`'s WSGI server."""
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,22 @@ def server(built_index, report_dir):
     thread.start()
     yield f"http://127.0.0.1:{srv.effective_port}"
     srv.close()
+
+
+@contextmanager
+def serving(folder: Path):
+    """`kb serve`'s WSGI server over folder/index and folder/reports, on a free port."""
+    from waitress import create_server
+
+    from webapp import create_app
+
+    srv = create_server(create_app({"INDEX": str(folder / "index"), "DOCS": str(folder / "reports")}),
+                        host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=srv.run, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.effective_port}"
+    finally:
+        srv.close()
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +105,7 @@ def test_phone_layout_and_keyboard(server, browser):
 
 
 def test_compare_view_table_chart_and_csv(compare_library, browser, tmp_path):
-    from waitress import create_server
-
-    from webapp import create_app
-
-    app = create_app({"INDEX": str(compare_library / "index"), "DOCS": str(compare_library / "reports")})
-    srv = create_server(app, host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=srv.run, daemon=True).start()
-    base = f"http://127.0.0.1:{srv.effective_port}"
-    try:
+    with serving(compare_library) as base:
         context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN", accept_downloads=True)
         page = context.new_page()
         page.goto(base + "/compare")
@@ -119,5 +128,28 @@ def test_compare_view_table_chart_and_csv(compare_library, browser, tmp_path):
         text = Path(download.value.path()).read_bytes().decode("utf-8")
         assert text.startswith("\ufeffdoc_id,") and "2026年广东省政府工作报告" in text and "4.5%—5%" in text
         context.close()
-    finally:
-        srv.close()
+
+
+def test_timeline_chart_and_csv(series_library, browser):
+    """One city's reports over the years: the compare view is a timeline, targets beside outcomes."""
+    with serving(series_library) as base:
+        context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN", accept_downloads=True)
+        page = context.new_page()
+        page.goto(base + "/compare?q=历年地区生产总值增长目标")
+        rows = page.locator("table.timeline tbody tr")
+        rows.first.wait_for()
+        years = [tr.locator("td").nth(0).inner_text() for tr in rows.all()]
+        assert years == ["2022", "2023", "2024", "2025"]
+        row_2024 = rows.nth(2).locator("td.figure")
+        assert [row_2024.nth(0).inner_text(), row_2024.nth(1).inner_text()] == ["6%以上", "5.6%"]
+        chart = page.locator("figure.timeline svg")
+        assert chart.is_visible() and chart.locator("polyline").count() == 2
+        assert chart.locator("g.target circle").count() == 3 and chart.locator("g.outcome circle").count() == 3
+        assert "2024年目标 6%以上" in chart.locator("desc").text_content()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "timeline.png"), full_page=True)
+        with page.expect_download() as download:
+            page.locator("a.download").click()
+        text = Path(download.value.path()).read_bytes().decode("utf-8")
+        assert text.startswith("\ufeffyear,target_figure") and "6%以上" in text and "2025年大连市政府工作报告" in text
+        context.close()

@@ -26,8 +26,8 @@ def test_search_json_returns_cited_paragraph(run, report_dir, built_index):
     top = data["results"][0]
     assert data["query"] == "今年地区生产总值增长目标是多少"
     assert set(top) == {"rank", "score", "doc_id", "title", "year", "region", "section", "paragraph", "chunk_id", "text",
-                        "citation", "url", "highlights", "best_sentence", "page", "file_url"}
-    assert "地区生产总值增长6%以上" in top["text"] and top["paragraph"] == 20
+                        "citation", "url", "highlights", "best_sentence", "page", "file_url", "about_year"}
+    assert "地区生产总值增长6%以上" in top["text"] and top["paragraph"] == 20 and top["about_year"] == [2024, 2024]
     assert top["page"] is None and top["file_url"] is None  # a text file has no pages
     assert top["section"] == "二、2024年重点工作安排"
 

@@ -38,6 +38,10 @@ def test_features_see_the_time_of_the_question(loaded_index, embedder):
     parts = loaded_index.chunk_parts[ids]
     assert (f["plan_in_plan"] == (parts == 1)).all() and not f["review_in_review"].any()
     ids, f = _features(loaded_index, embedder, "2023年固定资产投资增长多少")  # the report's year before
+    about = loaded_index.chunk_about[ids]
+    assert (f["year_exact"] == ((about[:, 0] == 2023) & (about[:, 1] == 2023))).all() and f["year_exact"].any()
+    assert (f["year_exact"] == (loaded_index.chunk_parts[ids] == -1)).all() and not f["year_span"].any()
+    ids, f = _features(loaded_index, embedder, "去年固定资产投资完成了多少")
     assert (f["review_in_review"] == (loaded_index.chunk_parts[ids] == -1)).all()
     ids, f = _features(loaded_index, embedder, "固定资产投资增长8%")
     j = next(j for j, i in enumerate(ids) if "固定资产投资增长8%" in loaded_index.chunks[i].text)

@@ -58,8 +58,9 @@ def api_search():
 
 @bp.get("/api/compare")
 def api_compare():
-    """One row per report: the sentence that answers and the figure it gives (kb/compare.py)."""
-    from kb.compare import SORTS, compare
+    """One row per report: the sentence that answers and the figure it gives (kb/compare.py); for
+    one place's reports over the years also the timeline (each year's target beside its outcome)."""
+    from kb.compare import SORTS, table
     from kb.regions import short_name
     from kb.search import clean_query, make_filters
 
@@ -75,12 +76,13 @@ def api_compare():
         if unknown:
             return error(404, "unknown_document", f"no document {unknown[0]!r} in the index")
         filters = make_filters(doc, request.args.get("year"), short_name(request.args.get("region")))
-        rows = compare(index, holder().embedder(), q, filters, sort)
+        rows, years = table(index, holder().embedder(), q, filters, sort)
     except QueryError as exc:
         return error(400, "bad_query", str(exc))
     except KbError as exc:
         return error(503, "index_unavailable", str(exc))
-    return jsonify({"query": q, "rows": [r.to_dict() for r in rows]})
+    return jsonify({"query": q, "rows": [r.to_dict() for r in rows],
+                    "timeline": [y.to_dict() for y in years] if years is not None else None})
 
 
 @bp.get("/api/status")
@@ -169,7 +171,9 @@ def openapi():
                     {"name": "sort", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": ["rank", "region", "year", "figure"]}}],
                 "responses": {"200": {"description": "rows: doc_id, title, region, year, sentence, figure, value, "
-                                                     "unit, paragraph, citation, url"},
+                                                     "unit, paragraph, citation, url, about_year; timeline (one "
+                                                     "place's reports over the years, else null): year, target, "
+                                                     "outcome (rows)"},
                               "400": err, "404": err, "503": err}}},
             "/api/status": {"get": {"summary": "Documents, chunks, model and build time.",
                                     "responses": {"200": {"description": "status"}, "503": err}}},

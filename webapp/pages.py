@@ -42,6 +42,13 @@ def marked(text: str, spans, best: dict | None) -> Markup:
     return Markup("").join(out)
 
 
+@bp.app_template_filter("about")
+def about_filter(span) -> str:
+    from kb.timeframe import label
+
+    return label(tuple(span) if span else None)
+
+
 def _status():
     from .api import status_data
 
@@ -83,8 +90,9 @@ def _title(doc_id):
 
 
 def _compare_rows():
-    """The rows of /compare and /compare.csv for this request, or an error message."""
-    from kb.compare import SORTS, compare
+    """The rows of /compare and /compare.csv for this request, its timeline (one place's reports
+    over the years, else None), and an error message."""
+    from kb.compare import SORTS, table
     from kb.regions import short_name
     from kb.search import make_filters
 
@@ -93,16 +101,16 @@ def _compare_rows():
     if sort not in SORTS:
         sort = "rank"
     if not q.strip():
-        return q, sort, [], None
+        return q, sort, [], None, None
     holder = current_app.extensions["kb"]
     try:
         doc, year = request.args.get("doc") or None, request.args.get("year") or None
         filters = make_filters([doc] if doc else None, year, short_name(request.args.get("region")))
-        return q, sort, compare(holder.get(), holder.embedder(), q, filters, sort), None
+        return q, sort, *table(holder.get(), holder.embedder(), q, filters, sort), None
     except QueryError as exc:
-        return q, sort, [], str(exc)
+        return q, sort, [], None, str(exc)
     except KbError as exc:
-        return q, sort, [], f"索引不可用：{exc}"
+        return q, sort, [], None, f"索引不可用：{exc}"
 
 
 def bar_chart(rows) -> dict:
@@ -135,22 +143,63 @@ def _high(row) -> float:
     return max(numbers) if len(numbers) > 1 and re.search(r"[-—–~～至到]", row.figure) else row.value
 
 
+def line_chart(years) -> dict:
+    """A timeline as numbers the template draws in SVG: the targets and the outcomes as two
+    lines over the years (in the most common unit of their figures; a range at its low end),
+    with ticks every few years and at round values."""
+    from collections import Counter
+
+    points = [(y.year, kind, row) for y in years or () for kind, row in (("target", y.target), ("outcome", y.outcome))
+              if row and row.value is not None]
+    units = Counter(row.unit for _, _, row in points)
+    if not units:
+        return {"lines": [], "height": 0}
+    unit = units.most_common(1)[0][0]
+    points = [p for p in points if p[2].unit == unit]
+    first, last = min(p[0] for p in points), max(p[0] for p in points)
+    top = max(p[2].value for p in points)
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000, 10**4, 10**5, 10**6, 10**9) if top / s <= 8)
+    top = step * (int(top / step) + 1)
+    left, width, height, pad = 48, 560, 240, 12
+
+    def x(year):
+        return left + (year - first) / max(1, last - first) * width
+
+    def y(value):
+        return pad + height - value / top * height
+
+    lines = []
+    for kind, name in (("target", "目标（当年报告）"), ("outcome", "实际（次年报告）")):
+        mine = sorted((p for p in points if p[1] == kind), key=lambda p: p[0])
+        lines.append({"kind": kind, "name": name,
+                      "path": " ".join(f"{x(yr):.1f},{y(r.value):.1f}" for yr, _, r in mine),
+                      "dots": [{"x": x(yr), "y": y(r.value), "label": f"{yr}年{name[:2]} {r.figure}"} for yr, _, r in mine]})
+    every = next(s for s in (1, 2, 5, 10, 20) if (last - first) / s <= 12)
+    return {"lines": lines, "unit": unit, "left": left, "width": width, "height": height + 2 * pad + 24,
+            "xticks": [{"x": x(yr), "label": yr} for yr in range(first - first % every + every * (first % every > 0),
+                                                                   last + 1, every)],
+            "yticks": [{"y": y(v), "label": f"{v:g}"} for v in range(0, int(top) + 1, int(step)) if step >= 1],
+            "base": pad + height}
+
+
 @bp.get("/compare")
 def compare_view():
-    """One answer per report: a table (sortable by links), a bar chart and a CSV download."""
-    q, sort, rows, err = _compare_rows()
-    return render_template("compare.html", q=q, sort=sort, rows=rows, error=err, chart=bar_chart(rows),
-                           status=_status())
+    """One answer per report: a table (sortable by links), a bar chart and a CSV download; for one
+    place's reports over the years, a timeline of targets and outcomes with a line chart."""
+    q, sort, rows, years, err = _compare_rows()
+    return render_template("compare.html", q=q, sort=sort, rows=rows, years=years, error=err,
+                           chart=bar_chart(rows), lines=line_chart(years), status=_status())
 
 
 @bp.get("/compare.csv")
 def compare_csv():
-    from kb.compare import to_csv
+    from kb.compare import timeline_csv, to_csv
 
-    q, _, rows, err = _compare_rows()
+    q, _, rows, years, err = _compare_rows()
     if err or not q.strip():
         return render_template("error.html", code=400, message=err or "缺少问题 q"), 400
-    return current_app.response_class(to_csv(rows).encode("utf-8"), mimetype="text/csv",
+    text = timeline_csv(years) if years is not None else to_csv(rows)
+    return current_app.response_class(text.encode("utf-8"), mimetype="text/csv",
                                       headers={"Content-Disposition": "attachment; filename=\"kb-compare.csv\""})
 
 

@@ -1,0 +1,108 @@
+"""The years a passage speaks about, as its report's structure says.
+
+A yearly work report speaks about two years: its review is about the year before ("一、2016年工作回顾",
+"一、过去一年工作回顾"), its plan about its own year ("二、2017年工作总体部署"); some parts speak about
+a five-year period ("一、关于过去五年的政府工作", "“十三五”时期发展成就和“十四五”时期主要目标任务"). A
+question that names a year ("2017年国内生产总值增长目标") names the year spoken about, not the year of
+the report: the 2017 report's plan, or the 2018 report's review of 2017.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .documents import SECTION_SEP, Document
+
+Span = tuple[int, int]
+
+_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# "十四五", "“九五”", "第十一个五年计划", "第一个五年计划" (not "十五年", "五年来")
+_PLAN = re.compile(r"第([一二三四五六七八九十]{1,3})个五年(?:计划|规划)|(?<![一二三四五六七八九十])"
+                   r"(十[一二三四五六七八九]|[六七八九])五(?:”|\")?(?:计划|规划|时期|期间|末|以来|的)")
+_PLAN_TENTH = re.compile(r"(?<![一二三四五六七八九十第])“十五”")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:年|—|-|～|~|至)")
+_PAST_YEARS = re.compile(r"过去([一二三四五六七八九十]|\d+)年|([一二三四五六七八九十]|\d+)年来")
+_LAST_YEAR = re.compile(r"过去一年|去年|上一年|上年")
+_THIS_YEAR = re.compile(r"今年|本年|明年")  # 明年: a report read out in December (the 1950s) plans the next year
+
+
+def _number(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    if len(text) == 1:
+        return _NUMERALS[text]
+    if text.startswith("十"):
+        return 10 + (_NUMERALS[text[1]] if len(text) > 1 else 0)
+    tens = _NUMERALS[text[0]] * 10
+    return tens + (_NUMERALS[text[2]] if len(text) > 2 else 0)
+
+
+def plan_period(n: int) -> Span:
+    """The years of the n-th five-year plan: 1953-1957, 1958-1962, then (after 1963-1965) 1966-1970 on."""
+    if n <= 2:
+        start = 1953 + 5 * (n - 1)
+    else:
+        start = 1966 + 5 * (n - 3)
+    return start, start + 4
+
+
+_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"○": "0", "零": "0"}
+
+
+def _normalise(text: str) -> str:
+    """Full-width digits to ASCII, "1 9 9 8 年" (as some reports print a year) to "1998年", and
+    "一九八九年" to "1989年"."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"(?<=\d) (?=\d|年)", "", text)
+    return re.sub(r"[〇○零一二三四五六七八九]{4}(?=年)", lambda m: "".join(_DIGITS[c] for c in m.group()), text)
+
+
+def heading_years(heading: str, report_year: int | None) -> Span | None:
+    """The years a heading says its section is about, or None if it says nothing of time."""
+    text = _normalise(heading)
+    spans: list[Span] = []
+    spans += [(int(y), int(y)) for y in _YEAR.findall(text)]
+    for m in _PLAN.finditer(text):
+        spans.append(plan_period(_number(m.group(1) or m.group(2))))
+    if _PLAN_TENTH.search(text):
+        spans.append(plan_period(10))
+    if report_year:
+        m = _PAST_YEARS.search(text)
+        if m:
+            n = _number(m.group(1) or m.group(2))
+            spans.append((report_year - n, report_year - 1))
+        elif _LAST_YEAR.search(text):
+            spans.append((report_year - 1, report_year - 1))
+        if _THIS_YEAR.search(text):
+            spans.append((report_year + ("明年" in text), report_year + ("明年" in text)))
+    if not spans:
+        return None
+    return min(s for s, _ in spans), max(e for _, e in spans)
+
+
+def speaks_of_times(doc: Document) -> bool:
+    """Whether any heading of the report names a time ("一、2023年工作回顾", "过去五年…"): only then
+    does its structure say what its parts speak about."""
+    return bool(doc.year) and any(heading_years(p.text, doc.year) for p in doc.paragraphs if p.heading)
+
+
+def about_years(doc: Document, section_path: str, structured: bool | None = None) -> Span | None:
+    """The year or span a paragraph speaks about: its nearest heading that names a time (top level
+    first: "一、2016年工作回顾 › （三）…" is about 2016), else, in a report whose headings name times
+    (`speaks_of_times`, computed when not given), the report's own year (a part headed "三、继续保持
+    经济平稳较快发展" after the plan is the plan's). None when the report's headings name no time (an
+    article, an old report without dated parts) or it has no year."""
+    for heading in section_path.split(SECTION_SEP) if section_path else ():
+        span = heading_years(heading, doc.year)
+        if span:
+            return span
+    if structured is None:
+        structured = speaks_of_times(doc)
+    return (doc.year, doc.year) if structured else None
+
+
+def label(span: Span | None) -> str:
+    """"2017年" or "2016–2020年" (what a result card shows)."""
+    if not span:
+        return ""
+    return f"{span[0]}年" if span[0] == span[1] else f"{span[0]}–{span[1]}年"

@@ -1,0 +1,70 @@
+"""The year a passage speaks about, questions that name a year, and the timeline of one place's reports."""
+import csv
+import io
+
+from conftest import SERIES
+
+from kb import store
+from kb.compare import table, timeline_csv
+from kb.search import search
+from kb.timeframe import heading_years, label, plan_period
+
+
+def test_the_years_a_heading_speaks_about():
+    assert heading_years("一、2016年工作回顾", 2017) == (2016, 2016)
+    assert heading_years("二、2017年工作总体部署", 2017) == (2017, 2017)
+    assert heading_years("一、过去一年工作回顾", 2005) == (2004, 2004)
+    assert heading_years("一、关于过去五年的政府工作", 1998) == (1993, 1997)
+    assert heading_years("二、关于1 9 9 8 年政府工作的建议", 1998) == (1998, 1998)
+    assert heading_years("一、一九八九年的回顾", 1990) == (1989, 1989)
+    assert heading_years("一、１９９０年计划的执行情况", 1991) == (1990, 1990)
+    assert heading_years("二、“十五”期间的奋斗目标和指导方针", 2001) == (2001, 2005)
+    assert heading_years("二、“十三五”时期发展成就和“十四五”时期主要目标任务", 2021) == (2016, 2025)
+    assert heading_years("二、今后十五年的奋斗目标和指导方针", 1996) is None
+    assert heading_years("（三）坚持以重大工程项目为支撑", 2024) is None
+    assert plan_period(1) == (1953, 1957) and plan_period(14) == (2021, 2025)
+    assert label((2017, 2017)) == "2017年" and label((2016, 2020)) == "2016–2020年"
+
+
+def test_a_result_says_which_year_its_part_speaks_about(built_index, embedder):
+    index = store.load(built_index)
+    review = search(index, embedder, "去年建了多少高标准农田", 3)[0]
+    plan = search(index, embedder, "今年地区生产总值增长目标是多少", 3)[0]
+    assert review.about_year == (2023, 2023) and plan.about_year == (2024, 2024)
+    assert plan.to_dict()["about_year"] == (2024, 2024)
+
+
+def test_a_named_year_is_the_year_spoken_about(series_library, embedder):
+    index = store.load(series_library / "index")
+    target = search(index, embedder, "2024年地区生产总值增长目标是多少", 5)[0]
+    assert target.doc_id == "dalian-2024" and "6%以上" in target.text
+    outcome = search(index, embedder, "2024年地区生产总值实际增长了多少", 5)[0]
+    assert outcome.doc_id == "dalian-2025" and "5.6%" in outcome.text and outcome.about_year == (2024, 2024)
+
+
+def test_a_question_across_the_years_gives_a_timeline(series_library, embedder):
+    index = store.load(series_library / "index")
+    rows, years = table(index, embedder, "历年地区生产总值增长目标")
+    assert [r.year for r in rows] == [2023, 2024, 2025]
+    assert [r.figure for r in rows] == [SERIES[y][0] for y in (2023, 2024, 2025)]
+    by_year = {y.year: y for y in years}
+    assert by_year[2024].target.doc_id == "dalian-2024" and by_year[2024].outcome.doc_id == "dalian-2025"
+    assert by_year[2024].outcome.figure == "5.6%" and by_year[2022].target is None
+    lines = list(csv.DictReader(io.StringIO(timeline_csv(years).lstrip("\ufeff"))))
+    assert [line["year"] for line in lines] == ["2022", "2023", "2024", "2025"]
+    assert lines[2]["target_figure"] == "6%以上" and lines[2]["outcome_figure"] == "5.6%"
+
+
+def test_the_timeline_through_the_api_and_the_page(series_library):
+    from webapp import create_app
+
+    client = create_app({"INDEX": str(series_library / "index"), "DOCS": str(series_library / "reports"),
+                         "TESTING": True}).test_client()
+    data = client.get("/api/compare?q=历年地区生产总值增长目标").get_json()
+    assert [r["figure"] for r in data["rows"]] == ["5.5%左右", "6%以上", "5.5%以上"]
+    assert [y["year"] for y in data["timeline"]] == [2022, 2023, 2024, 2025]
+    assert data["timeline"][0]["target"] is None and data["timeline"][0]["outcome"]["figure"] == "4.8%"
+    page = client.get("/compare?q=历年地区生产总值增长目标").get_data(as_text=True)
+    assert "<polyline" in page and "2024年目标 6%以上" in page and "2024年实际 5.6%" in page
+    csv_text = client.get("/compare.csv?q=历年地区生产总值增长目标").get_data(as_text=True)
+    assert csv_text.startswith("\ufeffyear,target_figure")
