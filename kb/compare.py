@@ -83,14 +83,12 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
         found = by_doc.setdefault(r.doc_id, [])
         if len(found) < PARAGRAPHS_PER_REPORT and all(f.paragraph != r.paragraph for f in found):
             found.append(r)
-    position, parts = index.chunk_positions, index.chunk_parts
     # a question about this year's plan is not answered from last year's review, nor the other
     # way round (the same reading of the question as the ranker's, kb/ranker.py)
     plan_q, review_q = question_intent(question)
     rows = []
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
-        wrong_part = -1 if plan_q and not review_q else 1 if review_q and not plan_q else None
-        fitting = [r for r in found if parts[position[r.chunk_id]] != wrong_part]
+        fitting = [r for r in found if _fits(r, plan_q and not review_q, review_q and not plan_q)]
         found = fitting or found
         rows.append(_row(place, found, terms))
     return _sorted(rows, sort), None
@@ -104,6 +102,16 @@ def _sorted(rows: list[Row], sort: str) -> list[Row]:
     elif sort == "figure":
         rows.sort(key=lambda x: (x.value is None, -(x.value or 0), x.rank))
     return rows
+
+
+def _fits(result, plan: bool, review: bool) -> bool:
+    """Whether a result's part of its report can answer a question about the plan (not a part
+    about earlier years: a review, a five-year review) or about what was done (not a part about
+    the report's year or later)."""
+    about = result.about_year
+    if not about or not result.year:
+        return True
+    return not ((plan and about[1] < result.year) or (review and about[0] >= result.year))
 
 
 def _row(place: int, found: list, terms) -> Row:

@@ -74,15 +74,15 @@ class Index:
 
     @cached_property
     def chunk_parts(self) -> np.ndarray:
-        """Which part of its report each chunk is in: +1 the plan (its part speaks about the
-        report's own year or later: "今年"), -1 the review (about earlier years: "去年", "过去五年"),
-        0 a part about both (1993年…回顾和1994年…方针), or a report whose parts say no time."""
+        """Which part of its report each chunk is in: +1 the plan for the report's own year ("今年"),
+        -1 the review of the year before ("去年"), 0 anything else: a five-year review or plan, a part
+        about two years (1993年…回顾和1994年…方针), a report whose parts say no time."""
         years = np.array([d.year or 0 for d in self.documents.values()], np.int32)[self.chunk_docs]
         about = self.chunk_about
+        single = (years > 0) & (about[:, 0] == about[:, 1])
         out = np.zeros(len(self.chunks), dtype=np.int8)
-        dated = (years > 0) & (about[:, 0] > 0)
-        out[dated & (about[:, 0] >= years)] = 1
-        out[dated & (about[:, 1] < years)] = -1
+        out[single & (about[:, 0] == years)] = 1
+        out[single & (about[:, 0] == years - 1)] = -1
         return out
 
     @cached_property
