@@ -27,6 +27,7 @@ RANKER_FILE = Path(__file__).with_name("weights") / "ranker.json"
 FEATURES = (
     "dense", "dense_rr", "dense_rank", "bm25", "bm25_rr", "bm25_rank", "bm25_known", "matched", "numbers", "section",
     "plan_in_plan", "plan_in_review", "review_in_review", "review_in_plan", "year_exact", "year_span",
+    "year_fits", "year_clashes",
     "en_dense", "en_dense_rr", "en_dense_rank", "en_bm25", "en_bm25_rr", "en_bm25_rank", "en_matched",
 )
 # The old hybrid (reciprocal rank fusion, k=60) in these features: the prior a fit starts from
@@ -135,6 +136,10 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     year_exact, year_span = _year_match(query, index.chunk_about[ids])
     part = index.chunk_parts[ids]
     in_plan, in_review = (part == 1).astype(np.float32), (part == -1).astype(np.float32)
+    # for a question naming a year, its intent and the part about that year: a target in the plan,
+    # an outcome in the review (of the next year's report)
+    fits = np.maximum(plan_q * (1 - review_q) * in_plan, review_q * (1 - plan_q) * in_review)
+    clashes = np.maximum(plan_q * (1 - review_q) * in_review, review_q * (1 - plan_q) * in_plan)
     english = float(is_english(query))
     bm_norm = bm / bm.max() if bm.max() > 0 else bm
     # English questions get their own weights for the retrievers' evidence: BM25 sees them only
@@ -142,7 +147,7 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     x = np.column_stack([
         cos, dense_rr, dense_rrf, bm_norm, bm_rr, bm_rank, bm_norm * coverage, matched,
         numbers, section, plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
-        year_exact, year_span,
+        year_exact, year_span, year_exact * fits, year_exact * clashes,
         english * cos, english * dense_rr, english * dense_rrf, english * bm_norm, english * bm_rr,
         english * bm_rank, english * matched,
     ]).astype(np.float32)

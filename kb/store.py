@@ -95,7 +95,8 @@ class Index:
         out = np.zeros((len(self.chunks), 2), dtype=np.int16)
         for i, c in enumerate(self.chunks):
             doc = self.documents[c.doc_id]
-            out[i] = about_years(doc, doc.paragraphs[c.paragraph - 1].section_path, structured[c.doc_id]) or (0, 0)
+            para = doc.paragraphs[c.paragraph - 1]
+            out[i] = about_years(doc, para.section_path, structured[c.doc_id], para.text) or (0, 0)
         return out
 
     @property

@@ -21,7 +21,8 @@ _PLAN = re.compile(r"第([一二三四五六七八九十]{1,3})个五年(?:计�
                    r"(十[一二三四五六七八九]|[六七八九])五(?:”|\")?(?:计划|规划|时期|期间|末|以来|的)")
 _PLAN_TENTH = re.compile(r"(?<![一二三四五六七八九十第])“十五”")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:年|—|-|～|~|至)")
-_PAST_YEARS = re.compile(r"过去([一二三四五六七八九十]|\d+)年|([一二三四五六七八九十]|\d+)年来")
+_PAST_YEARS = re.compile(r"过去([一二三四五六七八九十]|\d+)年|([一二三四五六七八九十]|\d+)年来|"
+                         r"(?<![今后未来])的(五)年$")  # "改革开放和现代化建设取得伟大成就的五年"
 _LAST_YEAR = re.compile(r"过去一年|去年|上一年|上年")
 _THIS_YEAR = re.compile(r"今年|本年|明年")  # 明年: a report read out in December (the 1950s) plans the next year
 
@@ -69,7 +70,7 @@ def heading_years(heading: str, report_year: int | None) -> Span | None:
     if report_year:
         m = _PAST_YEARS.search(text)
         if m:
-            n = _number(m.group(1) or m.group(2))
+            n = _number(m.group(1) or m.group(2) or m.group(3))
             spans.append((report_year - n, report_year - 1))
         elif _LAST_YEAR.search(text):
             spans.append((report_year - 1, report_year - 1))
@@ -86,12 +87,19 @@ def speaks_of_times(doc: Document) -> bool:
     return bool(doc.year) and any(heading_years(p.text, doc.year) for p in doc.paragraphs if p.heading)
 
 
-def about_years(doc: Document, section_path: str, structured: bool | None = None) -> Span | None:
-    """The year or span a paragraph speaks about: its nearest heading that names a time (top level
+# a paragraph that opens on the year before, wherever it stands ("过去的一年，我国…", "刚刚过去的1992年，…")
+_OPENS_ON_LAST_YEAR = re.compile(r"^(?:回顾)?(?:过去的一年|过去一年|刚刚过去的一年|去年一年|这里要特别指出，刚刚过去的)")
+
+
+def about_years(doc: Document, section_path: str, structured: bool | None = None, text: str = "") -> Span | None:
+    """The year or span a paragraph speaks about: the year before when it opens on it (`text`: "过去
+    的一年，…" in a part about the plan), else its nearest heading that names a time (top level
     first: "一、2016年工作回顾 › （三）…" is about 2016), else, in a report whose headings name times
     (`speaks_of_times`, computed when not given), the report's own year (a part headed "三、继续保持
     经济平稳较快发展" after the plan is the plan's). None when the report's headings name no time (an
     article, an old report without dated parts) or it has no year."""
+    if doc.year and _OPENS_ON_LAST_YEAR.search(text) and (structured or structured is None):
+        return doc.year - 1, doc.year - 1
     for heading in section_path.split(SECTION_SEP) if section_path else ():
         span = heading_years(heading, doc.year)
         if span:

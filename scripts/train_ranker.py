@@ -116,7 +116,7 @@ def archive_questions(index, rng: random.Random) -> list[dict]:
         for para in doc.paragraphs:
             if para.heading:
                 continue
-            span = about_years(doc, para.section_path, structured)
+            span = about_years(doc, para.section_path, structured, para.text)
             kind = ("target" if span == (doc.year, doc.year) else
                     "outcome" if span == (doc.year - 1, doc.year - 1) else None)
             if kind is None:

@@ -7,7 +7,8 @@ from conftest import SERIES
 from kb import store
 from kb.compare import table, timeline_csv
 from kb.search import search
-from kb.timeframe import heading_years, label, plan_period
+from kb.documents import parse_text
+from kb.timeframe import about_years, heading_years, label, plan_period
 
 
 def test_the_years_a_heading_speaks_about():
@@ -21,9 +22,21 @@ def test_the_years_a_heading_speaks_about():
     assert heading_years("二、“十五”期间的奋斗目标和指导方针", 2001) == (2001, 2005)
     assert heading_years("二、“十三五”时期发展成就和“十四五”时期主要目标任务", 2021) == (2016, 2025)
     assert heading_years("二、今后十五年的奋斗目标和指导方针", 1996) is None
+    assert heading_years("一、改革开放和现代化建设取得伟大成就的五年", 1993) == (1988, 1992)
+    assert heading_years("二、今后五年的主要任务", 2008) is None
     assert heading_years("（三）坚持以重大工程项目为支撑", 2024) is None
     assert plan_period(1) == (1953, 1957) and plan_period(14) == (2021, 2025)
     assert label((2017, 2017)) == "2017年" and label((2016, 2020)) == "2016–2020年"
+
+
+def test_the_year_of_a_paragraph_in_its_report():
+    doc = parse_text("1996年政府工作报告\n\n一、“八五”时期的回顾\n\n五年来，国民经济持续快速增长。\n\n"
+                     "二、努力做好1996年的工作\n\n过去的一年，国内生产总值比上年增长10.2%。\n\n"
+                     "今年经济增长速度的调控目标定为8%。\n\n三、关于外交工作\n\n我国坚持独立自主。\n", "1996-national")
+    about = {p.text[:4]: about_years(doc, p.section_path, text=p.text) for p in doc.paragraphs if not p.heading}
+    assert about == {"五年来，": (1991, 1995), "过去的一": (1995, 1995), "今年经济": (1996, 1996), "我国坚持": (1996, 1996)}
+    article = parse_text("长城\n\n长城是古代中国的军事防御工程。\n", "wiki")
+    assert about_years(article, "", text="长城是古代中国的军事防御工程。") is None
 
 
 def test_a_result_says_which_year_its_part_speaks_about(built_index, embedder):
