@@ -312,7 +312,11 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     lex = index.lexical.scores(ranked_query, mask) if mode in ("hybrid", "lexical") else None
     combined = _ranked(index, qv, lex, ranked_query, want, mask, fusion, mode)
     order = sorted(combined, key=combined.get, reverse=True)
-    if pref.tiers and not pref.strong:
+    spoken = spoken_years(index, ranked_query)
+    if pref.tiers and not pref.strong and (spoken is None or not spoken.any()):
+        # a year alone, in a library whose parts say no time: its reports and the next year's
+        # (whose review covers it) weigh a little more. Where parts say their years (below), the
+        # reports of that year and the next come first, and the ranker orders their parts
         named = pref.documents
         combined = {i: s * YEAR_BOOST if index.chunks[i].doc_id in named else s for i, s in combined.items()}
         order = sorted(combined, key=combined.get, reverse=True)
