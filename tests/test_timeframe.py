@@ -77,6 +77,8 @@ def test_the_timeline_through_the_api_and_the_page(series_library):
     assert [r["figure"] for r in data["rows"]] == ["5.5%左右", "6%以上", "5.5%以上"]
     assert [y["year"] for y in data["timeline"]] == [2022, 2023, 2024, 2025]
     assert data["timeline"][0]["target"] is None and data["timeline"][0]["outcome"]["figure"] == "4.8%"
+    cards = client.get("/?q=2024年地区生产总值").get_data(as_text=True)
+    assert "讲的是2024年（计划）" in cards and "讲的是2024年（回顾）" in cards  # no intent: both, told apart
     page = client.get("/compare?q=历年地区生产总值增长目标").get_data(as_text=True)
     assert "<polyline" in page and "2024年目标 6%以上" in page and "2024年实际 5.6%" in page
     csv_text = client.get("/compare.csv?q=历年地区生产总值增长目标").get_data(as_text=True)

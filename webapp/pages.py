@@ -43,10 +43,17 @@ def marked(text: str, spans, best: dict | None) -> Markup:
 
 
 @bp.app_template_filter("about")
-def about_filter(span) -> str:
+def about_filter(result) -> str:
+    """"讲的是2017年（计划）" / "（回顾）" / "讲的是2016–2020年": which year a result speaks about, and
+    whether as its report's plan or its review, so that a question that names a year but no intent
+    sees both answers told apart."""
     from kb.timeframe import label
 
-    return label(tuple(span) if span else None)
+    span = tuple(result.about_year) if result.about_year else None
+    part = ""
+    if span and span[0] == span[1] and result.year:
+        part = "（计划）" if span[0] == result.year else "（回顾）" if span[0] == result.year - 1 else ""
+    return f"讲的是{label(span)}{part}" if span else ""
 
 
 def _status():
