@@ -91,12 +91,15 @@ class Index:
         (first, last); (0, 0) where its report has no year."""
         from .timeframe import about_years, speaks_of_times
 
-        structured = {d.doc_id: speaks_of_times(d) for d in self.documents.values()}
+        per_paragraph = {}
+        for doc in self.documents.values():
+            structured = speaks_of_times(doc)
+            for para in doc.paragraphs:
+                per_paragraph[doc.doc_id, para.number] = (
+                    about_years(doc, para.section_path, structured, para.text) or (0, 0))
         out = np.zeros((len(self.chunks), 2), dtype=np.int16)
         for i, c in enumerate(self.chunks):
-            doc = self.documents[c.doc_id]
-            para = doc.paragraphs[c.paragraph - 1]
-            out[i] = about_years(doc, para.section_path, structured[c.doc_id], para.text) or (0, 0)
+            out[i] = per_paragraph[c.doc_id, c.paragraph]
         return out
 
     @property

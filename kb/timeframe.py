@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .documents import SECTION_SEP, Document
 
@@ -58,6 +59,7 @@ def _normalise(text: str) -> str:
     return re.sub(r"[〇○零一二三四五六七八九]{4}(?=年)", lambda m: "".join(_DIGITS[c] for c in m.group()), text)
 
 
+@lru_cache(maxsize=65536)
 def heading_years(heading: str, report_year: int | None) -> Span | None:
     """The years a heading says its section is about, or None if it says nothing of time."""
     text = _normalise(heading)
