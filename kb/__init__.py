@@ -19,10 +19,12 @@ from .fusion import Fusion
 from .provision import provision
 from .scope import Filters, QueryError, make_filters
 from .search import SearchResult, facets, search
+from .compare import compare, timeline
 from .store import Index
 from .store import load as load_index
 
 __version__ = "0.1.0"
 __all__ = ["BuildStats", "Chunk", "ChunkSettings", "Document", "Embedder", "Filters", "Fusion", "Index",
-           "KbError", "Paragraph", "QueryError", "SearchResult", "build", "evaluate", "facets", "load_embedder",
-           "load_index", "make_filters", "provision", "read_documents", "read_questions", "search"]
+           "KbError", "Paragraph", "QueryError", "SearchResult", "build", "compare", "evaluate", "facets",
+           "load_embedder", "load_index", "make_filters", "provision", "read_documents", "read_questions", "search",
+           "timeline"]

@@ -1,15 +1,14 @@
 """Query to cited results: one result per paragraph, with where it can be read and cited."""
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
-from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 
 from .fusion import DEFAULT_FUSION, Fusion, fuse
+from .grouping import answers_per_report
 from .highlight import best_sentence, highlights, query_terms
 from .ranker import YEARS, learned_scores, load_ranker
 from .scope import (
@@ -36,9 +35,7 @@ __all__ = [
     "clean_query",
     "facets",
     "make_filters",
-    "answers_per_report",
     "search",
-    "spread",
 ]
 
 MAX_QUERY_CHARS = 1000
@@ -189,9 +186,6 @@ def _learned(ranker, index: Index, qv, query: str, dense: dict[int, float], lexi
     return scores
 
 
-PER_REPORT_FILE = Path(__file__).with_name("weights") / "per-report.json"
-
-
 class Results(list):
     """Search results, and whether they were kept to one paragraph per report."""
 
@@ -201,40 +195,6 @@ class Results(list):
         out = Results(self[:k])
         out.per_document = self.per_document
         return out
-
-
-@cache
-def _per_report_rule() -> dict:
-    """The rule's depth, weights and bias (scripts/tune_per_report.py fitted them)."""
-    return json.loads(PER_REPORT_FILE.read_text(encoding="utf-8"))
-
-
-def spread(index: Index, order: list[int], lexical_scores: np.ndarray, depth: int,
-           mask: np.ndarray | None = None) -> tuple[float, float, float]:
-    """How far over the reports searched a question's evidence spreads: the distinct reports
-    among the first `depth` chunks of the ranking (as a share of the most there could be), and
-    the share of reports whose best BM25 score is at least half the best report's; and one over
-    the number of reports searched (in a library of two, one report in two is already half).
-
-    A question every report answers ("今年城镇新增就业目标") finds its words in most reports;
-    one that a single report answers ("六盘山") finds them in that report alone."""
-    docs = index.chunk_docs if mask is None else index.chunk_docs[mask]
-    scores = lexical_scores if mask is None else lexical_scores[mask]
-    searched = np.unique(docs)
-    best = np.zeros(len(index.documents), np.float32)
-    np.maximum.at(best, docs, scores)
-    best = best[searched]
-    lexical = float((best >= 0.5 * best.max()).mean()) if best.max() > 0 else 1.0
-    reports = {int(index.chunk_docs[i]) for i in order[:depth]}
-    return len(reports) / max(1, min(depth, len(searched))), lexical, 1 / max(1, len(searched))
-
-
-def answers_per_report(index: Index, order: list[int], lexical_scores: np.ndarray,
-                       mask: np.ndarray | None = None) -> bool:
-    """Whether a question that names no report should get one paragraph per report."""
-    rule = _per_report_rule()
-    features = spread(index, order, lexical_scores, rule["depth"], mask)
-    return float(np.dot(rule["weights"], features) + rule["bias"]) >= 0
 
 
 def ranked_order(index: Index, embedder, query: str, filters: Filters = Filters(),

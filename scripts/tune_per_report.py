@@ -3,7 +3,7 @@
 A question every report answers ("今年城镇新增就业目标是多少", "如何推进乡村振兴") asked of a library
 should give each report's answer; a question only one report answers ("浑河左岸景观带有什么进展")
 should give the most relevant paragraphs. kb tells them apart by how far the evidence spreads
-over the reports (kb/search.py:spread): the distinct reports among the first chunks of the ranking,
+over the reports (kb/grouping.py:spread): the distinct reports among the first chunks of the ranking,
 and the share of reports whose best BM25 score is near the best report's. This script makes
 labelled questions from a library index, fits a logistic regression over those two figures (and
 the depth of the ranking to look at) on a training library, writes it to
@@ -19,7 +19,6 @@ No evaluation set is used here; seed_dev and the compare sets are reported besid
 """
 from __future__ import annotations
 
-import importlib
 import json
 import random
 import re
@@ -32,13 +31,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-search_module = importlib.import_module("kb.search")  # the module; kb.search is also its function
 from kb import store  # noqa: E402
 from kb.embedding import load_embedder  # noqa: E402
 from kb.regions import divisions  # noqa: E402
 from kb.scope import GROUP_WORDS  # noqa: E402
 from kb.scope import Filters, chunk_mask  # noqa: E402
-from kb.search import ranked_order, search, spread  # noqa: E402
+from kb import grouping  # noqa: E402
+from kb.grouping import spread  # noqa: E402
+from kb.search import ranked_order, search  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "kb" / "weights" / "per-report.json"
 DEPTHS = (10, 20, 30, 50)
@@ -186,7 +186,7 @@ def main(train_dir, heldout_dir, extra, write, sizes, show):
                                                  f"({', '.join(sorted(index.documents)[:3])}, ...)"},
                                   indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         click.echo(f"wrote {OUT}")
-        search_module._per_report_rule.cache_clear()
+        grouping._per_report_rule.cache_clear()
     for path, idx in extra:
         eindex = store.load(idx)
         items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
