@@ -216,18 +216,24 @@ class LexicalIndex:
 
         return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False))
 
-    def _postings(self, query: str, mask: np.ndarray | None):
-        """The query's words, and for each one the index knows within `mask`: the chunks
-        that have it, their BM25 values, its IDF within the mask and in the whole index."""
+    @staticmethod
+    def query_words(query: str) -> tuple[list[str], int]:
+        """The words BM25 looks up for a question (an English word as the report terms the lexicon
+        gives for it, cut as the chunks were), and how many English words the lexicon never met."""
         from .lexicon import expand, unknown_words
 
-        vocab = self.retriever.vocab_dict
         found = tokenize(query)
-        english = tokenize(" ".join(expand(query)))  # the report terms, cut as the chunks were
+        english = tokenize(" ".join(expand(query)))
         never_met = len(unknown_words(query)) if english else 0
         if english:  # an English word counts as known when the report term it stands for is
             found = [t for t in found if not (t.isascii() and t.isalpha())] + english
-        words = list(dict.fromkeys(found))
+        return list(dict.fromkeys(found)), never_met
+
+    def _postings(self, query: str, mask: np.ndarray | None):
+        """The query's words, and for each one the index knows within `mask`: the chunks
+        that have it, their BM25 values, its IDF within the mask and in the whole index."""
+        vocab = self.retriever.vocab_dict
+        words, never_met = self.query_words(query)
         stored = self.retriever.scores
         n = int(stored["num_docs"])
         n_in = n if mask is None else int(mask.sum())

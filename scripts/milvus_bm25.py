@@ -1,0 +1,140 @@
+"""Issue 15's first question, measured: should BM25 run in Milvus (its jieba analyzer) or as kb's own
+term weights sent to Milvus as sparse vectors?
+
+    pip install pymilvus milvus-lite
+    python scripts/milvus_bm25.py --index /tmp/idx-onnx ../shared/eval/seed_dev.jsonl
+
+For a kb index and a question set, ranks the chunks by BM25 alone three ways and scores each as
+`kb eval --mode lexical` does (one result per paragraph; a result is right when its paragraph holds
+a gold string or is the gold document):
+- kb: kb's own BM25 (bm25s over kb's tokens: numbers such as 6% and PM2.5 kept whole, traditional
+  characters folded, title, region and section path with each chunk);
+- milvus-jieba: Milvus's BM25 function over the same text kb gives BM25, cut by Milvus's jieba analyzer;
+- milvus-sparse: kb's BM25 weights of each chunk stored as a sparse vector in Milvus, the question as
+  the sparse vector of its kb terms, inner product (the same scores as kb's, computed by Milvus).
+Also times building the collection and answering.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kb import store  # noqa: E402
+from kb.chunking import lexical_text  # noqa: E402
+from kb.evaluate import evaluate, read_questions  # noqa: E402
+
+
+class Hit:
+    """What kb.evaluate reads of a result."""
+
+    def __init__(self, rank, doc_id, text, citation):
+        self.rank, self.doc_id, self.text, self.citation = rank, doc_id, text, citation
+
+
+def paragraphs(index, chunk_ids, k):
+    """Chunks in order to the first k paragraphs, as search groups them."""
+    out, seen = [], set()
+    for i in chunk_ids:
+        c = index.chunks[i]
+        if (c.doc_id, c.paragraph) in seen:
+            continue
+        seen.add((c.doc_id, c.paragraph))
+        para = index.documents[c.doc_id].paragraphs[c.paragraph - 1]
+        out.append(Hit(len(out) + 1, c.doc_id, para.text, f"{c.doc_id} {c.paragraph}"))
+        if len(out) == k:
+            break
+    return out
+
+
+def kb_bm25(index, depth):
+    def fn(q, k, docs):
+        scores, _ = index.lexical.scores(q)
+        top = np.argsort(-scores)[:depth]
+        return paragraphs(index, [int(i) for i in top if scores[i] > 0], k)
+    return fn
+
+
+def sparse_rows(index):
+    """Each chunk's kb BM25 weights as {term id: weight} (bm25s keeps them term by term)."""
+    stored = index.lexical.retriever.scores
+    indptr, indices, data = stored["indptr"], stored["indices"], stored["data"]
+    rows = [dict() for _ in index.chunks]
+    for term in range(len(indptr) - 1):
+        for doc, value in zip(indices[indptr[term]:indptr[term + 1]], data[indptr[term]:indptr[term + 1]]):
+            rows[int(doc)][term] = float(value)
+    return rows
+
+
+@click.command()
+@click.argument("questions", type=click.Path(exists=True, path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--depth", default=50, show_default=True, help="Chunks fetched per question.")
+@click.option("--limit", default=0, help="Only the first N questions (milvus-lite answers in about a second).")
+def main(questions, index_dir, depth, limit):
+    from pymilvus import DataType, Function, FunctionType, MilvusClient
+
+    index = store.load(index_dir)
+    qs = read_questions(questions)[:limit or None]
+    out = {"kb": evaluate(qs, kb_bm25(index, depth))}
+    folder = Path(tempfile.mkdtemp(prefix="kb-milvus-"))
+    client = MilvusClient(str(folder / "bm25.db"))
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("pos", DataType.INT64, is_primary=True)
+    schema.add_field("text", DataType.VARCHAR, max_length=8192, enable_analyzer=True,
+                     analyzer_params={"tokenizer": "jieba"})
+    schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_field("kb", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
+                                 output_field_names=["bm25"]))
+    params = client.prepare_index_params()
+    params.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    params.add_index("kb", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+    client.create_collection("chunks", schema=schema, index_params=params)
+    started = time.perf_counter()
+    weights = sparse_rows(index)
+    rows = [{"pos": i, "text": lexical_text(index.documents[c.doc_id], c)[:8000], "kb": weights[i] or {0: 0.0}}
+            for i, c in enumerate(index.chunks)]
+    for s in range(0, len(rows), 1000):
+        client.insert("chunks", rows[s:s + 1000])
+    client.load_collection("chunks")
+    built = time.perf_counter() - started
+    vocab = index.lexical.retriever.vocab_dict
+    timings = {}
+
+    def milvus(field, query_of, metric):
+        def fn(q, k, docs):
+            data = query_of(q)
+            if data is None:
+                return []
+            t = time.perf_counter()
+            hits = client.search("chunks", data=[data], anns_field=field, limit=depth,
+                                 search_params={"metric_type": metric})[0]
+            timings[field] = timings.get(field, 0.0) + time.perf_counter() - t
+            return paragraphs(index, [int(h.pk) for h in hits], k)
+        return fn
+
+    def kb_query(q):
+        terms = {vocab[t]: 1.0 for t in index.lexical.query_words(q)[0] if t in vocab}
+        return terms or None
+
+    out["milvus-jieba"] = evaluate(qs, milvus("bm25", lambda q: q, "BM25"))
+    out["milvus-sparse"] = evaluate(qs, milvus("kb", kb_query, "IP"))
+    client.close()
+    click.echo(f"{questions.name} over {index_dir} ({len(index.chunks)} chunks; Milvus collection built in "
+               f"{built:.1f} s)")
+    for name, res in out.items():
+        ms = timings.get({"milvus-jieba": "bm25", "milvus-sparse": "kb"}.get(name, ""), None)
+        took = f", {1000 * ms / len(qs):.1f} ms a question" if ms is not None else ""
+        click.echo(f"  {name:14s} R@1 {res['recall@1']:.3f}  R@5 {res['recall@5']:.3f}  "
+                   f"MRR@10 {res['mrr@10']:.3f}{took}")
+
+
+if __name__ == "__main__":
+    main()
