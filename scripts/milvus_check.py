@@ -1,8 +1,9 @@
-"""Issue 15's first question, measured: should BM25 run in Milvus (its jieba analyzer) or as kb's own
-term weights sent to Milvus as sparse vectors?
+"""Issue 15's first questions, measured on milvus-lite: should BM25 run in Milvus (its jieba analyzer)
+or as kb's own term weights sent to Milvus as sparse vectors; does Milvus's dense index (HNSW) give
+FAISS's candidates; how long does each take?
 
     pip install pymilvus milvus-lite
-    python scripts/milvus_bm25.py --index /tmp/idx-onnx ../shared/eval/seed_dev.jsonl
+    python scripts/milvus_check.py --index /tmp/idx-onnx ../shared/eval/seed_dev.jsonl
 
 For a kb index and a question set, ranks the chunks by BM25 alone three ways and scores each as
 `kb eval --mode lexical` does (one result per paragraph; a result is right when its paragraph holds
@@ -12,7 +13,8 @@ a gold string or is the gold document):
 - milvus-jieba: Milvus's BM25 function over the same text kb gives BM25, cut by Milvus's jieba analyzer;
 - milvus-sparse: kb's BM25 weights of each chunk stored as a sparse vector in Milvus, the question as
   the sparse vector of its kb terms, inner product (the same scores as kb's, computed by Milvus).
-Also times building the collection and answering.
+and dense alone, kb's FAISS index beside Milvus's HNSW index (M 16, ef 64) over the same vectors, with
+how many of FAISS's first 10 chunks Milvus also returns. Also times building the collection and answering.
 """
 from __future__ import annotations
 
@@ -91,16 +93,19 @@ def main(questions, index_dir, depth, limit):
                      analyzer_params={"tokenizer": "jieba"})
     schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_field("kb", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_field("vec", DataType.FLOAT_VECTOR, dim=index.manifest["model"]["dim"])
     schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
                                  output_field_names=["bm25"]))
     params = client.prepare_index_params()
     params.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
     params.add_index("kb", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+    params.add_index("vec", index_type="HNSW", metric_type="IP", params={"M": 16, "efConstruction": 200})
     client.create_collection("chunks", schema=schema, index_params=params)
     started = time.perf_counter()
     weights = sparse_rows(index)
-    rows = [{"pos": i, "text": lexical_text(index.documents[c.doc_id], c)[:8000], "kb": weights[i] or {0: 0.0}}
-            for i, c in enumerate(index.chunks)]
+    vectors = index.vectors()
+    rows = [{"pos": i, "text": lexical_text(index.documents[c.doc_id], c)[:8000], "kb": weights[i] or {0: 0.0},
+             "vec": vectors[i].tolist()} for i, c in enumerate(index.chunks)]
     for s in range(0, len(rows), 1000):
         client.insert("chunks", rows[s:s + 1000])
     client.load_collection("chunks")
@@ -126,14 +131,40 @@ def main(questions, index_dir, depth, limit):
 
     out["milvus-jieba"] = evaluate(qs, milvus("bm25", lambda q: q, "BM25"))
     out["milvus-sparse"] = evaluate(qs, milvus("kb", kb_query, "IP"))
+    from kb.embedding import load_embedder
+
+    embedder = load_embedder(index.model_name)
+    qv = {q.q: np.ascontiguousarray(embedder.encode_queries([q.q]), np.float32) for q in qs}
+    overlap = []
+
+    def faiss_dense(q, k, docs):
+        t = time.perf_counter()
+        _, ids = index.faiss_index.search(qv[q], depth)
+        timings["faiss"] = timings.get("faiss", 0.0) + time.perf_counter() - t
+        return paragraphs(index, [int(i) for i in ids[0] if i >= 0], k)
+
+    def milvus_dense(q, k, docs):
+        t = time.perf_counter()
+        hits = client.search("chunks", data=[qv[q][0].tolist()], anns_field="vec", limit=depth,
+                             search_params={"metric_type": "IP", "params": {"ef": 64}})[0]
+        timings["vec"] = timings.get("vec", 0.0) + time.perf_counter() - t
+        got = [int(h.pk) for h in hits]
+        _, ids = index.faiss_index.search(qv[q], 10)
+        overlap.append(len(set(got[:10]) & set(int(i) for i in ids[0])) / 10)
+        return paragraphs(index, got, k)
+
+    out["faiss-dense"] = evaluate(qs, faiss_dense)
+    out["milvus-hnsw"] = evaluate(qs, milvus_dense)
     client.close()
     click.echo(f"{questions.name} over {index_dir} ({len(index.chunks)} chunks; Milvus collection built in "
                f"{built:.1f} s)")
     for name, res in out.items():
-        ms = timings.get({"milvus-jieba": "bm25", "milvus-sparse": "kb"}.get(name, ""), None)
+        ms = timings.get({"milvus-jieba": "bm25", "milvus-sparse": "kb", "faiss-dense": "faiss",
+                          "milvus-hnsw": "vec"}.get(name, ""), None)
         took = f", {1000 * ms / len(qs):.1f} ms a question" if ms is not None else ""
         click.echo(f"  {name:14s} R@1 {res['recall@1']:.3f}  R@5 {res['recall@5']:.3f}  "
                    f"MRR@10 {res['mrr@10']:.3f}{took}")
+    click.echo(f"  Milvus HNSW returns {np.mean(overlap):.3f} of FAISS's first 10 chunks")
 
 
 if __name__ == "__main__":
