@@ -286,6 +286,27 @@ def main() -> None:
     cli(prog_name="kb")
 
 
+@cli.command("check")
+@index_option
+@json_option
+def check_cmd(index_dir, as_json):
+    """Verify the index: every file against the checksum its build recorded, the counts, the model."""
+    from . import store
+
+    problems, info = store.check(index_dir)
+    if as_json:
+        _echo_json({"index": str(index_dir), "ok": not problems, "problems": problems, **info})
+    elif problems:
+        for line in problems:
+            click.echo(line, err=True)
+    else:
+        sums = info.get("checksums", "every file matches the checksum its build recorded")
+        click.echo(f"Index {index_dir} is sound: {info.get('documents')} documents, {info.get('chunks')} chunks, "
+                   f"model {info['model']}, version {info['version']}; {sums}.")
+    if problems:
+        raise SystemExit(1)
+
+
 @cli.command("eval")
 @click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-k", "k", default=10, show_default=True, help="Results per question.")

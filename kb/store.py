@@ -306,6 +306,8 @@ def write(root: Path, manifest: dict, documents: list[Document], chunks: list[Ch
         for path in [tmp / "vectors.faiss", *(tmp / "bm25").iterdir()]:
             with open(path, "rb+") as fh:
                 os.fsync(fh.fileno())
+        manifest["files"] = {path.relative_to(tmp).as_posix(): _sha256(path)
+                             for path in sorted(tmp.rglob("*")) if path.is_file()}
         _write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
         _fsync_dir(tmp)
         os.rename(tmp, versions / name)
@@ -318,6 +320,60 @@ def write(root: Path, manifest: dict, documents: list[Document], chunks: list[Ch
     _fsync_dir(root)
     _prune(versions, name)
     return name
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check(root: Path) -> tuple[list[str], dict]:
+    """What is wrong with the live version of the index at `root` (empty: nothing), and what it
+    holds. Reads every file: the checksums the build recorded, the counts the manifest says (chunks,
+    vectors, documents), the format and the model against this kb's."""
+    import faiss
+
+    root = Path(root)
+    problems: list[str] = []
+    try:
+        manifest = read_manifest(root)
+    except KbError as exc:
+        return [str(exc)], {}
+    folder = root / "versions" / current_version(root)
+    info = {"version": folder.name, "model": manifest["model"]["name"], **manifest.get("counts", {})}
+    try:
+        check_compatible(manifest, root)
+    except KbError as exc:
+        problems.append(str(exc))
+    recorded = manifest.get("files")
+    if recorded is None:
+        info["checksums"] = "none recorded (built before kb recorded them)"
+    for name, digest in (recorded or {}).items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif _sha256(path) != digest:
+            problems.append(f"{name} does not match the checksum its build recorded")
+    try:
+        chunks = sum(1 for _ in open(folder / "chunks.jsonl", encoding="utf-8"))
+        documents = len(json.loads((folder / "documents.json").read_text(encoding="utf-8")))
+        vectors = faiss.read_index(str(folder / "vectors.faiss")).ntotal
+    except (OSError, ValueError, RuntimeError) as exc:
+        problems.append(f"cannot read the index's files ({exc})")
+    else:
+        counts = manifest.get("counts", {})
+        if not chunks == vectors == counts.get("chunks", chunks):
+            problems.append(f"{chunks} chunks, {vectors} vectors, and the manifest says {counts.get('chunks')}")
+        if documents != counts.get("documents", documents):
+            problems.append(f"{documents} documents, and the manifest says {counts.get('documents')}")
+    if problems:
+        problems.append(_rebuild_hint(root))
+    return problems, info
 
 
 def _prune(versions: Path, live: str) -> None:

@@ -72,10 +72,28 @@ def test_damaged_index_is_named_and_repaired_by_build(tmp_path, report_dir, buil
     assert str(index_dir) in message and "kb build" in message
     res = CliRunner().invoke(cli, ["search", GDP, "--index", str(index_dir), "--docs", str(report_dir)])
     assert res.exit_code == 1 and "kb build" in res.output and "Traceback" not in res.output
+    check = CliRunner().invoke(cli, ["check", "--index", str(index_dir)])
+    assert check.exit_code == 1 and "kb build --index" in check.output and "Traceback" not in check.output
     warnings = []
     build(report_dir, index_dir, embedder=embedder, warn=warnings.append)
     assert any("cannot be reused" in w for w in warnings)
     _assert_serves_gdp(index_dir, embedder)
+    assert CliRunner().invoke(cli, ["check", "--index", str(index_dir)]).exit_code == 0
+
+
+def test_check_finds_a_changed_file_that_still_loads(tmp_path, built_index):
+    """A bit flipped in the vectors loads without an error; only the build's checksum tells."""
+    index_dir = _copy(built_index, tmp_path / "index")
+    ok = CliRunner().invoke(cli, ["check", "--index", str(index_dir), "--json"])
+    report = json.loads(ok.output)
+    assert ok.exit_code == 0 and report["ok"] and report["chunks"] > 0 and "checksums" not in report
+    vectors = index_dir / "versions" / store.current_version(index_dir) / "vectors.faiss"
+    data = bytearray(vectors.read_bytes())
+    data[-5] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    store.load(index_dir)  # still loads
+    bad = CliRunner().invoke(cli, ["check", "--index", str(index_dir)])
+    assert bad.exit_code == 1 and "vectors.faiss does not match the checksum" in bad.output
 
 
 def test_report_deleted_or_unreadable_mid_build(tmp_path):
