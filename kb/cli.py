@@ -388,6 +388,15 @@ def serve_cmd(host, port, threads, docs, index_dir, model, live):
             on_build=lambda s: (_report_build(s), app.extensions["kb"].refresh()),
             on_error=lambda e: _warn(f"rebuild failed: {e}"))).start()
     click.echo(f"kb serving {len(index.documents)} documents on http://{host}:{port}/", err=True)
+    import logging
+
+    access = logging.getLogger("kb.access")  # one line per request (webapp/observe.py)
+    if not access.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
     serve(app, host=host, port=port, threads=threads, ident="kb", _quiet=True)
 
 

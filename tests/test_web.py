@@ -117,3 +117,31 @@ def test_server_picks_up_a_build_without_restart(tmp_path, built_index, report_d
     res = client.get("/api/search", query_string={"q": "智慧停车场馆"}).get_json()
     assert res["results"][0]["doc_id"] == "new"
     assert json.dumps(res, ensure_ascii=False).count("智慧停车场馆") >= 1
+
+
+def test_request_ids_access_log_and_metrics(built_index, report_dir, caplog):
+    import logging
+
+    from webapp import create_app
+
+    app = create_app({"INDEX": str(built_index), "DOCS": str(report_dir), "TESTING": True, "LOG_QUERIES": False})
+    client = app.test_client()
+    access = logging.getLogger("kb.access")
+    access.addHandler(caplog.handler)  # the CLI's setup may stop kb's records from reaching the root logger
+    try:
+        with caplog.at_level(logging.INFO, logger="kb.access"):
+            res = client.get("/api/search?q=今年地区生产总值增长目标", headers={"X-Request-Id": "trace-42"})
+            other = client.get("/healthz")
+    finally:
+        access.removeHandler(caplog.handler)
+    assert res.headers["X-Request-Id"] == "trace-42" and len(other.headers["X-Request-Id"]) == 16
+    lines = [r.getMessage() for r in caplog.records if r.name == "kb.access"]
+    assert any(line.startswith("trace-42 ") and " GET /api/search 200 " in line for line in lines)
+    assert not any("生产总值" in line or "q=" in line for line in lines)  # KB_LOG_QUERIES=0: no query text
+    client.get("/api/search?q=")  # a 400
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'kb_requests_total{endpoint="/api/search",method="GET",status="200"} 1.0' in text
+    assert 'kb_requests_total{endpoint="/api/search",method="GET",status="400"} 1.0' in text
+    assert "kb_request_seconds_bucket" in text and "kb_index_chunks" in text and "kb_index_info{" in text
+    far = client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert far.status_code == 403 and far.get_json()["error"]["code"] == "forbidden"

@@ -20,7 +20,8 @@ SECURITY_HEADERS = {
 def create_app(config: dict | None = None) -> Flask:
     """Build the app for one index. `config` keys: INDEX (folder), DOCS (reports folder),
     MODEL (model name, default: the one the index was built with), ADMIN_TOKEN
-    (enables POST /api/reindex; default: $KB_ADMIN_TOKEN), RELOAD_SECONDS."""
+    (enables POST /api/reindex; default: $KB_ADMIN_TOKEN), RELOAD_SECONDS, LOG_QUERIES (query text in
+    the access log; default: unless $KB_LOG_QUERIES=0)."""
     app = Flask(__name__)
     app.config.from_mapping(
         INDEX=os.environ.get("KB_INDEX", "index"),
@@ -38,10 +39,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["kb"] = IndexHolder(Path(app.config["INDEX"]), app.config["MODEL"],
                                        reload_seconds=app.config["RELOAD_SECONDS"])
 
-    from . import api, pages
+    from . import api, observe, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    observe.init_app(app)
 
     @app.after_request
     def _headers(response):
