@@ -180,6 +180,20 @@ class Embedder:
         return self.encoder.token_count((self._query_prompt if query else self._doc_prompt) + text)
 
 
+class CachedQueries:
+    """An embedder whose question vectors are kept: for callers that search with one question many
+    times (a timeline searches each report with it; scripts score many runs)."""
+
+    def __init__(self, embedder):
+        self.embedder, self.cache = embedder, {}
+
+    def encode_queries(self, texts):
+        key = tuple(texts)
+        if key not in self.cache:
+            self.cache[key] = self.embedder.encode_queries(list(texts))
+        return self.cache[key]
+
+
 def model_name(name: str | None = None) -> str:
     """The model to use: the argument, else `KB_MODEL`, else the bundled e5-small (named with
     the weights this kb ships, see provision.default_model_name)."""

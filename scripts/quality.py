@@ -28,7 +28,7 @@ import glossary_baseline  # noqa: E402
 
 from kb import lexicon, store  # noqa: E402
 from kb.build import build  # noqa: E402
-from kb.embedding import load_embedder  # noqa: E402
+from kb.embedding import CachedQueries, load_embedder  # noqa: E402
 from kb.evaluate import evaluate, read_questions  # noqa: E402
 from kb.fusion import Fusion  # noqa: E402
 from kb.search import make_filters, search  # noqa: E402
@@ -82,19 +82,6 @@ def api_search(index_dir: Path):
         return [SimpleNamespace(**r) for r in res.get_json()["results"]]
 
     return fn
-
-
-class CachedQueries:
-    """The embedder, with each question embedded once for all the runs that use its weights."""
-
-    def __init__(self, embedder):
-        self.embedder, self.cache = embedder, {}
-
-    def encode_queries(self, texts):
-        key = tuple(texts)
-        if key not in self.cache:
-            self.cache[key] = self.embedder.encode_queries(list(texts))
-        return self.cache[key]
 
 
 def corpus_folder(name: str, work: Path) -> Path:
