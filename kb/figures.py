@@ -24,6 +24,10 @@ _CN = "零〇一二三四五六七八九十百点"
 # "百分之十二点八", "百分之八至九" (reports before 2000 write percentages in words)
 CN_PERCENT = re.compile(rf"百分之(?P<low>[{_CN}]+)(?:(?:至|到)(?:百分之)?(?P<high>[{_CN}]+))?"
                         rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
+# "千亿元", "两千万人", "十二项" (amounts in words; not "一个", "三年")
+CN_AMOUNT = re.compile(rf"(?P<low>[{_CN}两千]*[十百千][{_CN}两千]*|[{_CN}两千]+(?=[万亿]))"
+                       rf"(?P<unit>{'|'.join(map(re.escape, [u for u in UNITS if u not in '%％']))})"
+                       rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
 CLAUSE = re.compile(r"[^，；。：！？、,;:]+")
 
 
@@ -51,14 +55,14 @@ def figures(text: str) -> list[Figure]:
         text_of = m.group().rstrip()
         low = float(unicodedata.normalize("NFKC", m.group("low")))
         out.append(Figure(text_of, low, unit, m.group("qualifier") or "", m.start(), m.start() + len(text_of)))
-    if "百分之" in text:
+    if re.search(f"[{_CN}两千]", text):
         out = sorted(out + _chinese_figures(text), key=lambda f: f.start)
     return out
 
 
 def chinese_number(text: str) -> float:
     """十二点八 → 12.8, 三点九 → 3.9, 一百零五 → 105."""
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
     whole, _, fraction = text.partition("点")
     value, current = 0, 0
     for c in whole:
@@ -67,8 +71,8 @@ def chinese_number(text: str) -> float:
         elif c == "十":
             value += (current or 1) * 10
             current = 0
-        elif c == "百":
-            value += (current or 1) * 100
+        elif c in "百千":
+            value += (current or 1) * (100 if c == "百" else 1000)
             current = 0
     value += current
     if fraction:
@@ -77,8 +81,15 @@ def chinese_number(text: str) -> float:
 
 
 def _chinese_figures(text: str) -> list[Figure]:
-    return [Figure(m.group(), chinese_number(m.group("low")), "%", m.group("qualifier") or "", m.start(), m.end())
-            for m in CN_PERCENT.finditer(text)]
+    out = [Figure(m.group(), chinese_number(m.group("low")), "%", m.group("qualifier") or "", m.start(), m.end())
+           for m in CN_PERCENT.finditer(text)]
+    taken = [(f.start, f.end) for f in out]
+    for m in CN_AMOUNT.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        out.append(Figure(m.group(), chinese_number(m.group("low")), m.group("unit"), m.group("qualifier") or "",
+                          m.start(), m.end()))
+    return out
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,16 @@ def _weight(text: str, terms: list[str]) -> int:
     found there (生产 in 生产总值) adds nothing."""
     found = [t for t in terms if t in text]
     return sum(len(t) for t in found if not any(t != u and t in u for u in found))
+
+
+def answer_strength(text: str, terms: list[str]) -> float:
+    """How fully a clause of `text` that gives a figure answers the question (0 to 1; 0 when no
+    clause with the question's words gives one): what the ranker learns a weight for, beside how
+    much of the question the chunk holds, for questions that ask for a figure."""
+    if not terms:
+        return 0.0
+    found = answer(text, terms)
+    return found.score / (4 * _weight(" ".join(terms), terms)) if found.figure else 0.0
 
 
 def answer(text: str, terms: list[str]) -> Answer:

@@ -3,7 +3,8 @@
 Reciprocal rank fusion with a hand-set weight ranked well on the questions it was set on and
 worse on others; a question about this year's plan was often answered from last year's review.
 Here each candidate chunk is described by a few numbers (its dense and BM25 scores and ranks,
-how much of the question it covers, whether it has the question's figures, whether its section
+how much of the question it covers, whether it has the question's figures, whether a clause of it
+with the question's words gives a figure when the question asks for one, whether its section
 names the question's words, whether the question's time — 今年/计划/目标 or 去年/完成/比上年 —
 matches the part of the report the chunk is in, and whether that part speaks about a year the
 question names: exactly, or within a five-year span, kb/timeframe.py) and scored by weights that
@@ -19,13 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .figures import answer_strength
 from .fusion import is_english
+from .highlight import query_terms
 from .lexical import fold, tokenize
 
 RANKER_FILE = Path(__file__).with_name("weights") / "ranker.json"
 
 FEATURES = (
-    "dense", "dense_rr", "dense_rank", "bm25", "bm25_rr", "bm25_rank", "bm25_known", "matched", "numbers", "section",
+    "dense", "dense_rr", "dense_rank", "bm25", "bm25_rr", "bm25_rank", "bm25_known", "matched", "numbers", "section", "answers",
     "plan_in_plan", "plan_in_review", "review_in_review", "review_in_plan", "year_exact", "year_span",
     "year_fits", "year_clashes",
     "en_dense", "en_dense_rr", "en_dense_rank", "en_bm25", "en_bm25_rr", "en_bm25_rank", "en_matched",
@@ -40,6 +43,10 @@ RRF_PRIOR = {"dense_rank": 0.4, "bm25_rank": 0.6, "en_dense_rank": -0.2, "en_bm2
 PLAN_WORDS = re.compile(r"今年|本年|计划|目标|预期|将|this year|plans?\b|target|goals?\b|\bwill\b|expected", re.I)
 REVIEW_WORDS = re.compile(r"去年|上年|过去一年|完成|实现|比上年|实际|增长了|last year|past year|\bdid\b|\bwas\b|\bwere\b|"
                           r"achieved|completed", re.I)
+# Does the question ask for a figure? Then a chunk whose clause with the question's words gives one
+# answers it (how much that counts is learned)
+ASKS_FIGURE = re.compile(r"多少|几|百分之|比重|占比|增长|下降|增速|增幅|涨幅|目标|指标|产值|总值|规模|总量|收入|[率%％]|"
+                         r"how (?:much|many)|percent|growth|rate|target|share", re.I)
 YEARS = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 NUMBERS = re.compile(r"\d+(?:\.\d+)?")
 
@@ -122,10 +129,12 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     matched = index.lexical.matched(query, ids, mask)
     q_numbers = set(NUMBERS.findall(YEARS.sub(" ", fold(query))))  # years are the time features' part
     terms = [t for t in tokenize(query) if not t.isdigit()]
+    asked = [t for t in query_terms(query) if not YEARS.search(t)] if ASKS_FIGURE.search(query) else []
     chunks = [index.chunks[int(i)] for i in ids]
     docs = [index.documents[c.doc_id] for c in chunks]
     numbers = np.zeros(len(ids), np.float32)
     section = np.zeros(len(ids), np.float32)
+    answers = np.array([answer_strength(c.text, asked) for c in chunks], np.float32)
     for j, (c, d) in enumerate(zip(chunks, docs)):
         if q_numbers:
             numbers[j] = len(q_numbers & set(NUMBERS.findall(fold(c.text)))) / len(q_numbers)
@@ -146,7 +155,7 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     # through the learned lexicon's Chinese words, the dense side sees them whole
     x = np.column_stack([
         cos, dense_rr, dense_rrf, bm_norm, bm_rr, bm_rank, bm_norm * coverage, matched,
-        numbers, section, plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
+        numbers, section, answers, plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
         year_exact, year_span, year_exact * fits, year_exact * clashes,
         english * cos, english * dense_rr, english * dense_rrf, english * bm_norm, english * bm_rr,
         english * bm_rank, english * matched,

@@ -89,14 +89,10 @@ class Index:
     def chunk_about(self) -> np.ndarray:
         """The years each chunk's part of its report speaks about (kb/timeframe.py), as rows of
         (first, last); (0, 0) where its report has no year."""
-        from .timeframe import about_years, speaks_of_times
+        from .timeframe import paragraph_years
 
-        per_paragraph = {}
-        for doc in self.documents.values():
-            structured = speaks_of_times(doc)
-            for para in doc.paragraphs:
-                per_paragraph[doc.doc_id, para.number] = (
-                    about_years(doc, para.section_path, structured, para.text) or (0, 0))
+        per_paragraph = {(doc.doc_id, number): span or (0, 0)
+                         for doc in self.documents.values() for number, span in paragraph_years(doc).items()}
         out = np.zeros((len(self.chunks), 2), dtype=np.int16)
         for i, c in enumerate(self.chunks):
             out[i] = per_paragraph[c.doc_id, c.paragraph]

@@ -111,6 +111,67 @@ def about_years(doc: Document, section_path: str, structured: bool | None = None
     return (doc.year, doc.year) if structured else None
 
 
+# a paragraph that opens on a period of several years speaks about it, and so do those after it up to
+# the next heading: "今后五年是实现…的关键性五年" (1993) and the five-year plan's tasks under it, "过去五年
+# 极不寻常" (2023) and the five years' figures after it in a part headed "过去一年和五年工作回顾", "五年来，…"
+_OPENING = re.compile(r"^(?:各位代表[！!]\s*)?(?:回顾)?")
+_AHEAD = re.compile(r"(?:今后|未来)([二三四五六七八九十]|\d+)年")
+_BEHIND = re.compile(r"过去([二三四五六七八九十]|\d+)年|([二三四五六七八九十]|\d+)年来")
+# a paragraph that opens on one year speaks about it and ends such a run: "各位代表！１９９３年是…的一
+# 年", "2022年是…", "今年是…" (not "一九五七年比一九五二年…", a span)
+_ONE_YEAR = re.compile(r"(?:刚刚过去的)?((?:19|20)\d\d)年(?!比|\d{1,2}月)|今年|去年(?!以来)|过去的?一年|刚刚过去的一年")
+_CLAUSE = re.compile(r"[^，。；：！？,;:!?]*")
+
+
+def _plan_in(clause: str) -> Span | None:
+    spans = [plan_period(_number(m.group(1) or m.group(2))) for m in _PLAN.finditer(clause)]
+    if _PLAN_TENTH.search(clause):
+        spans.append(plan_period(10))
+    return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
+
+
+def _opening(text: str, year: int) -> tuple[str, Span | None]:
+    """What a paragraph's opening says of time: ("period", span) for several years, ("year", the
+    year) for one, ("plan", span) for a five-year plan its first clause names, ("", None) else."""
+    text = _normalise(text[:80])
+    text = text[_OPENING.match(text).end():]
+    if m := _AHEAD.match(text):
+        return "period", (year, year + _number(m.group(1)) - 1)
+    if m := _BEHIND.match(text):
+        return "period", (year - _number(m.group(1) or m.group(2)), year - 1)
+    if plan := _plan_in(text[:8]):
+        return "period", plan
+    if m := _ONE_YEAR.match(text):
+        y = m.group(1)
+        return "year", ((int(y),) * 2 if y else (year, year) if m.group() == "今年" else (year - 1, year - 1))
+    return "plan", _plan_in(_CLAUSE.match(text).group())
+
+
+def paragraph_years(doc: Document) -> dict[int, Span | None]:
+    """`about_years` of every paragraph of `doc` (by number), read in order: a paragraph that opens on
+    a period of several years speaks about it, and so do those after it until a heading or a
+    paragraph that opens on one year (which speaks about that year); within such a run, a first
+    clause naming another five-year plan moves the run to it ("根据《…第十五个五年规划的建议》，我们
+    编制了…" after "过去五年…")."""
+    structured = speaks_of_times(doc)
+    out: dict[int, Span | None] = {}
+    running: Span | None = None
+    for para in doc.paragraphs:
+        if para.heading or not structured:
+            running = None
+            out[para.number] = about_years(doc, para.section_path, structured, para.text)
+            continue
+        kind, span = _opening(para.text, doc.year)
+        if kind == "period" or (kind == "plan" and running and span):
+            running = span
+        elif kind == "year":
+            running = None
+            out[para.number] = span
+            continue
+        out[para.number] = running or about_years(doc, para.section_path, structured, para.text)
+    return out
+
+
 def label(span: Span | None) -> str:
     """"2017年" or "2016–2020年" (what a result card shows)."""
     if not span:

@@ -105,18 +105,18 @@ def archive_questions(index, rng: random.Random) -> list[dict]:
     of report Y (its part about Y), an outcome of year Y from the review in report Y+1 (its part
     about Y). One question per report, part and indicator; the longest indicator found wins
     (单位国内生产总值能耗, not 国内生产总值)."""
-    from kb.timeframe import about_years, speaks_of_times
+    from kb.timeframe import paragraph_years
 
     out, seen = [], set()
     by_indicator = sorted(INDICATORS, key=len, reverse=True)
     for doc in index.documents.values():
         if not doc.year:
             continue
-        structured = speaks_of_times(doc)
+        years = paragraph_years(doc)
         for para in doc.paragraphs:
             if para.heading:
                 continue
-            span = about_years(doc, para.section_path, structured, para.text)
+            span = years[para.number]
             kind = ("target" if span == (doc.year, doc.year) else
                     "outcome" if span == (doc.year - 1, doc.year - 1) else None)
             if kind is None:

@@ -14,6 +14,9 @@ def test_figures_as_written_and_sortable():
     found = [(f.text, f.value, f.unit, f.qualifier) for f in figures(text)]
     assert found == [("5%左右", 5.0, "%", "左右"), ("5%—5.5%", 5.0, "%", ""), ("4.5-5%", 4.5, "%", ""),
                      ("5％", 5.0, "%", ""), ("120万人以上", 120.0, "万人", "以上"), ("2%以内", 2.0, "%", "以内")]
+    words = "食品产业产值突破千亿元，新增两千五百万人以上，增长百分之八至九，一个重点，三年行动"
+    assert [(f.text, f.value, f.unit) for f in figures(words)] == [
+        ("千亿元", 1000.0, "亿元"), ("两千五百万人以上", 2500.0, "万人"), ("百分之八至九", 8.0, "%")]
 
 
 def test_the_figure_of_the_clause_the_question_asks_about():

@@ -48,6 +48,19 @@ def test_features_see_the_time_of_the_question(loaded_index, embedder):
     assert f["numbers"][j] == 1.0 and f["numbers"].min() == 0.0
 
 
+def test_features_see_a_clause_that_answers_with_a_figure(loaded_index, embedder):
+    ids, f = _features(loaded_index, embedder, "今年固定资产投资增长多少")
+    j = next(j for j, i in enumerate(ids) if "固定资产投资增长8%" in loaded_index.chunks[i].text)
+    assert f["answers"][j] > 0.5 and (f["answers"] == 0).any()
+    assert w_of("answers") > 0  # learned: a clause that gives the asked figure counts for its chunk
+    ids, f = _features(loaded_index, embedder, "居家养老服务全覆盖")  # asks for no figure
+    assert not f["answers"].any()
+
+
+def w_of(name: str) -> float:
+    return float(dict(zip(FEATURES, load_ranker().weights))[name])
+
+
 @pytest.mark.parametrize("query, gold, part", [
     ("今年固定资产投资增长多少", "固定资产投资增长8%", "二、2024年重点工作安排"),
     ("去年固定资产投资增长了多少", "固定资产投资增长3%左右", "一、2023年工作回顾"),

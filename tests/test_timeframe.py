@@ -8,7 +8,7 @@ from kb import store
 from kb.compare import table, timeline_csv
 from kb.search import search
 from kb.documents import parse_text
-from kb.timeframe import about_years, heading_years, label, plan_period
+from kb.timeframe import about_years, heading_years, label, paragraph_years, plan_period
 
 
 def test_the_years_a_heading_speaks_about():
@@ -37,6 +37,19 @@ def test_the_year_of_a_paragraph_in_its_report():
     assert about == {"五年来，": (1991, 1995), "过去的一": (1995, 1995), "今年经济": (1996, 1996), "我国坚持": (1996, 1996)}
     article = parse_text("长城\n\n长城是古代中国的军事防御工程。\n", "wiki")
     assert about_years(article, "", text="长城是古代中国的军事防御工程。") is None
+
+
+def test_a_paragraph_that_opens_on_a_period_speaks_of_it_with_those_after_it():
+    doc = parse_text("2023年政府工作报告\n\n一、过去一年和五年工作回顾\n\n过去一年，全年国内生产总值增长3%。\n\n"
+                     "过去五年极不寻常、极不平凡。\n\n——经济发展再上新台阶。国内生产总值五年年均增长5.2%。\n\n"
+                     "二、2023年经济社会发展总体要求\n\n今后五年是全面建设社会主义现代化国家开局起步的关键时期。\n\n"
+                     "加强农业的基础地位。\n\n各位代表！2023年是全面贯彻党的二十大精神的开局之年。\n\n"
+                     "今年发展主要预期目标是：国内生产总值增长5%左右。\n", "2023-national")
+    years = paragraph_years(doc)
+    about = {p.text[:6]: years[p.number] for p in doc.paragraphs if not p.heading}
+    assert about == {"过去一年，全": (2022, 2022), "过去五年极不": (2018, 2022), "——经济发展": (2018, 2022),
+                     "今后五年是全": (2023, 2027), "加强农业的基": (2023, 2027), "各位代表！2": (2023, 2023),
+                     "今年发展主要": (2023, 2023)}
 
 
 def test_a_result_says_which_year_its_part_speaks_about(built_index, embedder):
