@@ -26,6 +26,10 @@ model_option = click.option("--model", default=None, envvar="KB_MODEL", show_env
                             help="sentence-transformers model name or path "
                                  "[default: the bundled multilingual-e5-small].")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
+auth_option = click.option("--auth", "auth_file", type=click.Path(path_type=Path), default=None, envvar="KB_AUTH",
+                           show_envvar=True, help="Sign-in file (users, groups, [access] by folder).")
+as_user_option = click.option("--as-user", default=None,
+                              help="Answer as this user of --auth sees the reports (only what they may read).")
 
 
 def _follow_links(ctx, param, value):
@@ -150,20 +154,40 @@ def open_index(docs: Path, index_dir: Path, model: str | None):
     return store.load(index_dir, model_name(model) if model else None)
 
 
-def _scoped(query, doc_ids, year, region, docs, index_dir, model):
-    """The index, its model and the filters a question is asked with; a bad question or an unknown
-    document fails before any model is loaded."""
+def _scoped(query, doc_ids, year, region, docs, index_dir, model, auth_file=None, as_user=None):
+    """The index (as `as_user` may see it, with a sign-in file), its model and the filters a
+    question is asked with; a bad question or an unknown document fails before any model is loaded."""
     from .embedding import load_embedder
     from .regions import short_name
     from .search import clean_query, make_filters
 
     clean_query(query)
     filters = make_filters(doc_ids, year, short_name(region))
+    reader = _reader(auth_file, as_user)
     index = open_index(docs, index_dir, model)
+    if reader is not None:
+        from .access import readable_documents
+
+        auth, user = reader
+        index = index.readable(readable_documents(index.documents.values(), auth.access, user.groups, docs))
     unknown = [d for d in doc_ids if d not in index.documents]
     if unknown:
         raise click.ClickException(f"no document {unknown[0]!r} in the index; `kb status` lists them")
     return index, load_embedder(index.model_name), filters
+
+
+def _reader(auth_file, as_user):
+    """(sign-in file, user) for --as-user, or None."""
+    if as_user is None:
+        return None
+    if auth_file is None:
+        raise click.UsageError("--as-user needs --auth FILE (or KB_AUTH)")
+    from . import users
+
+    auth = users.load(auth_file)
+    if as_user not in auth.users:
+        raise KbError(f"no user {as_user!r} in {auth_file}")
+    return auth, auth.users[as_user]
 
 
 @cli.command("compare")
@@ -176,12 +200,14 @@ def _scoped(query, doc_ids, year, region, docs, index_dir, model):
 @docs_option
 @index_option
 @model_option
+@auth_option
+@as_user_option
 @json_option
-def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, model, as_json):
+def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, model, auth_file, as_user, as_json):
     """One answer per report, side by side: the sentence and the figure it gives."""
     from .compare import COLUMNS, compare, to_csv
 
-    index, embedder, filters = _scoped(question, doc_ids, year, region, docs, index_dir, model)
+    index, embedder, filters = _scoped(question, doc_ids, year, region, docs, index_dir, model, auth_file, as_user)
     rows = compare(index, embedder, question, filters, sort)
     if as_csv:
         click.echo(to_csv(rows), nl=False)
@@ -210,14 +236,16 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
 @docs_option
 @index_option
 @model_option
+@auth_option
+@as_user_option
 @json_option
-def search_cmd(query, k, doc_ids, year, region, per_doc, docs, index_dir, model, as_json):
+def search_cmd(query, k, doc_ids, year, region, per_doc, docs, index_dir, model, auth_file, as_user, as_json):
     """Search the reports; one result per paragraph, with its citation."""
     from .search import check_k, search
     from .timeframe import label
 
     check_k(k)
-    index, embedder, filters = _scoped(query, doc_ids, year, region, docs, index_dir, model)
+    index, embedder, filters = _scoped(query, doc_ids, year, region, docs, index_dir, model, auth_file, as_user)
     results = search(index, embedder, query, k, filters=filters, per_document=per_doc)
     if as_json:
         _echo_json({"query": query, "per_document": results.per_document,
@@ -360,19 +388,27 @@ def eval_cmd(questions, k, docs, index_dir, model, as_json, misses, mode, doc_id
 @click.option("--port", default=8000, show_default=True, type=int, envvar="KB_PORT")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 @click.option("--watch", "live", is_flag=True, help="Rebuild when reports change (like kb watch).")
+@click.option("--proxy", is_flag=True, envvar="KB_PROXY",
+              help="Behind one reverse proxy: trust its X-Forwarded-For and X-Forwarded-Proto.")
 @docs_option
 @index_option
 @model_option
-def serve_cmd(host, port, threads, docs, index_dir, model, live):
+@auth_option
+def serve_cmd(host, port, threads, docs, index_dir, model, live, proxy, auth_file):
     """Serve the search page and JSON API (waitress), building the index first if needed."""
-    if host in ("0.0.0.0", "::", ""):
-        _warn(f"listening on all interfaces ({host}): anyone on your network can search these reports")
+    if auth_file is not None:
+        from . import users
+
+        users.load(auth_file)  # a missing or broken sign-in file stops here, with its reason
+    elif host in ("0.0.0.0", "::", ""):
+        _warn(f"listening on all interfaces ({host}) without --auth: anyone on your network can search these reports")
     index = open_index(docs, index_dir, model)
     from waitress import serve
 
     from webapp import create_app
 
-    app = create_app({"INDEX": str(index_dir), "DOCS": str(docs), "MODEL": index.model_name})
+    app = create_app({"INDEX": str(index_dir), "DOCS": str(docs), "MODEL": index.model_name,
+                      "AUTH": str(auth_file) if auth_file else None, "PROXY": proxy})
     app.extensions["kb"].embedder()  # load the model now, not on the first request
     app.extensions["kb"].get()
     from .lexical import tokenize
@@ -387,7 +423,8 @@ def serve_cmd(host, port, threads, docs, index_dir, model, live):
             docs=docs, index_dir=index_dir, model=index.model_name, warn=_warn, build_first=False,
             on_build=lambda s: (_report_build(s), app.extensions["kb"].refresh()),
             on_error=lambda e: _warn(f"rebuild failed: {e}"))).start()
-    click.echo(f"kb serving {len(index.documents)} documents on http://{host}:{port}/", err=True)
+    signin = f", sign-in required ({auth_file})" if auth_file else ""
+    click.echo(f"kb serving {len(index.documents)} documents on http://{host}:{port}/{signin}", err=True)
     import logging
 
     access = logging.getLogger("kb.access")  # one line per request (webapp/observe.py)
@@ -398,6 +435,81 @@ def serve_cmd(host, port, threads, docs, index_dir, model, live):
         access.setLevel(logging.INFO)
         access.propagate = False
     serve(app, host=host, port=port, threads=threads, ident="kb", _quiet=True)
+
+
+@cli.group("user")
+def user_group():
+    """Users of a shared kb (`kb serve --auth FILE`): add, token, revoke, remove, list."""
+
+
+auth_required = click.option("--auth", "auth_file", type=click.Path(path_type=Path), required=True, envvar="KB_AUTH",
+                             show_envvar=True, help="The sign-in file (created by the first `kb user add`).")
+
+
+@user_group.command("add")
+@click.argument("name")
+@auth_required
+@click.option("--group", "groups", multiple=True, help="A group the user belongs to (repeat for several).")
+def user_add(name, auth_file, groups):
+    """Add a user; the password is read from standard input (asked for on a terminal)."""
+    from . import users
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    users.add_user(auth_file, name, password, groups)
+    click.echo(f"added {name}" + (f" ({', '.join(groups)})" if groups else "") + f" to {auth_file}", err=True)
+
+
+@user_group.command("token")
+@click.argument("name")
+@auth_required
+def user_token(name, auth_file):
+    """Print a new bearer token for NAME (for API clients; shown once, only its hash is kept)."""
+    from . import users
+
+    click.echo(users.new_token(auth_file, name))
+
+
+@user_group.command("revoke")
+@click.argument("name")
+@auth_required
+def user_revoke(name, auth_file):
+    """End every token of NAME (a running server stops accepting them at its next request)."""
+    from . import users
+
+    n = users.revoke(auth_file, name)
+    click.echo(f"revoked {n} token{'s' if n != 1 else ''} of {name}", err=True)
+
+
+@user_group.command("remove")
+@click.argument("name")
+@auth_required
+def user_remove(name, auth_file):
+    """Remove NAME: their password, tokens and sessions stop working."""
+    from . import users
+
+    users.remove_user(auth_file, name)
+    click.echo(f"removed {name}", err=True)
+
+
+@user_group.command("list")
+@auth_required
+@json_option
+def user_list(auth_file, as_json):
+    """The users, their groups and how many tokens each has; and the [access] table."""
+    from . import users
+
+    auth = users.load(auth_file)
+    rows = [{"name": u.name, "groups": list(u.groups), "tokens": len(u.tokens)} for u in auth.users.values()]
+    if as_json:
+        _echo_json({"users": rows, "access": {k: list(v) for k, v in auth.access.items()}})
+        return
+    for r in rows:
+        click.echo(f"{r['name']}\t{','.join(r['groups']) or '-'}\t{r['tokens']} token(s)")
+    for folder, groups in auth.access.items():
+        click.echo(f"[access] {folder} → {', '.join(groups)}")
 
 
 def _report_build(stats) -> None:

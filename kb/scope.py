@@ -48,8 +48,10 @@ def make_filters(doc=None, year=None, region=None) -> Filters:
 
 
 def chunk_mask(index: Index, filters: Filters) -> np.ndarray | None:
+    """The chunks a search covers: those of the documents the filters allow, within the reader's
+    view (`Index.readable`); None for every chunk of the whole index."""
     if not filters:
-        return None
+        return index.visible
     return index.doc_mask({d.doc_id for d in index.documents.values() if filters.allows(d)})
 
 

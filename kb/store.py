@@ -19,7 +19,7 @@ import shutil
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -54,16 +54,34 @@ class Index:
     chunks: list[Chunk]
     faiss_index: object
     lexical: object  # kb.lexical.LexicalIndex
+    visible: np.ndarray | None = None  # in a reader's view (`readable`): the chunks of its documents
+
+    def readable(self, doc_ids) -> "Index":
+        """The index as a reader who may see only `doc_ids` has it: `documents` holds only those, and
+        every search (`scope.chunk_mask`) only their chunks. The vectors and BM25 arrays are shared."""
+        if self.visible is None and set(self.documents) <= set(doc_ids):
+            return self
+        view = replace(self, documents={k: d for k, d in self.documents.items() if k in doc_ids}, visible=None)
+        view.visible = self.doc_mask(view.documents)
+        for name in ("chunk_about", "chunk_parts", "chunk_positions"):  # per chunk, the same in any view
+            view.__dict__[name] = getattr(self, name)
+        return view
+
+    @property
+    def chunk_count(self) -> int:
+        """Chunks the reader of this view may see (all of them in the whole index)."""
+        return len(self.chunks) if self.visible is None else int(self.visible.sum())
 
     @cached_property
     def chunk_docs(self) -> np.ndarray:
-        """Ordinal (in `documents`) of each chunk's document, computed once per loaded index."""
+        """Ordinal (in `documents`) of each chunk's document, computed once per loaded index; a chunk
+        of a document outside a reader's view has len(documents)."""
         order = {doc_id: i for i, doc_id in enumerate(self.documents)}
-        return np.fromiter((order[c.doc_id] for c in self.chunks), np.int32, len(self.chunks))
+        return np.fromiter((order.get(c.doc_id, len(order)) for c in self.chunks), np.int32, len(self.chunks))
 
     def doc_mask(self, doc_ids) -> np.ndarray:
-        """Boolean mask over chunks: those of the given documents."""
-        wanted = np.zeros(len(self.documents), dtype=bool)
+        """Boolean mask over chunks: those of the given documents (of this view)."""
+        wanted = np.zeros(len(self.documents) + 1, dtype=bool)
         wanted[[i for i, d in enumerate(self.documents) if d in doc_ids]] = True
         return wanted[self.chunk_docs]
 

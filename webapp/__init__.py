@@ -21,7 +21,12 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app for one index. `config` keys: INDEX (folder), DOCS (reports folder),
     MODEL (model name, default: the one the index was built with), ADMIN_TOKEN
     (enables POST /api/reindex; default: $KB_ADMIN_TOKEN), RELOAD_SECONDS, LOG_QUERIES (query text in
-    the access log; default: unless $KB_LOG_QUERIES=0)."""
+    the access log; default: unless $KB_LOG_QUERIES=0), AUTH (a sign-in file: readers must sign in and
+    see only what its [access] table lets them; default: $KB_AUTH, else off), PROXY (trust one
+    reverse proxy's X-Forwarded-For/-Proto; default: $KB_PROXY=1), RATE_LIMIT (searches and compares per
+    client, e.g. "120 per minute", or "off"; default: $KB_RATE_LIMIT, else 120 per minute with sign-in
+    and none without), MAX_CONCURRENT (searches of one client running at once; default:
+    $KB_MAX_CONCURRENT, else 4 with sign-in)."""
     app = Flask(__name__)
     app.config.from_mapping(
         INDEX=os.environ.get("KB_INDEX", "index"),
@@ -29,8 +34,12 @@ def create_app(config: dict | None = None) -> Flask:
         MODEL=None,
         ADMIN_TOKEN=os.environ.get("KB_ADMIN_TOKEN") or None,
         RELOAD_SECONDS=1.0,
+        RATE_LIMIT=os.environ.get("KB_RATE_LIMIT") or None,
+        MAX_CONCURRENT=os.environ.get("KB_MAX_CONCURRENT") or None,
         MAX_CONTENT_LENGTH=64 * 1024,
         JSON_AS_ASCII=False,
+        AUTH=os.environ.get("KB_AUTH") or None,
+        PROXY=os.environ.get("KB_PROXY") == "1",
     )
     if config:
         app.config.from_mapping(config)
@@ -39,11 +48,21 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["kb"] = IndexHolder(Path(app.config["INDEX"]), app.config["MODEL"],
                                        reload_seconds=app.config["RELOAD_SECONDS"])
 
-    from . import api, observe, pages
+    from . import api, limits, observe, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     observe.init_app(app)
+    if app.config["PROXY"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if app.config["AUTH"]:
+        from . import auth
+
+        app.register_blueprint(auth.bp)
+        auth.init_app(app, Path(app.config["AUTH"]))
+    limits.init_app(app)  # after sign-in: a client is its user where there is one
 
     @app.after_request
     def _headers(response):
@@ -51,20 +70,27 @@ def create_app(config: dict | None = None) -> Flask:
             response.headers.setdefault(name, value)
         return response
 
-    def _error(code: int, name: str, message: str):
+    def _error(code: int, name: str, message: str, error=None):
         if request.path.startswith("/api/") or request.path == "/healthz":
-            return jsonify({"error": {"code": name, "message": message}}), code
-        return render_template("error.html", code=code, message=message), code
+            response = jsonify({"error": {"code": name, "message": message}})
+        else:
+            response = app.make_response(render_template("error.html", code=code, message=message))
+        response.status_code = code
+        retry = getattr(error, "retry_after", None)
+        if retry is not None:  # a 429: when to try again
+            response.headers["Retry-After"] = str(retry if isinstance(retry, int) else 1)
+        return response
 
     errors = {
         400: ("bad_request", lambda: "the request could not be understood"),
         404: ("not_found", lambda: "no such page or document"),
         405: ("method_not_allowed", lambda: f"{request.method} is not allowed here"),
         413: ("too_large", lambda: "the request body is too large"),
+        429: ("too_many_requests", lambda: "too many requests: wait a little (see Retry-After) and try again"),
         500: ("internal", lambda: "something went wrong on the server; the error was logged"),
     }
     for status, (name, message) in errors.items():
         app.register_error_handler(
-            status, lambda e, status=status, name=name, message=message: _error(status, name, message()))
+            status, lambda e, status=status, name=name, message=message: _error(status, name, message(), e))
 
     return app

@@ -28,7 +28,7 @@ def status_data() -> dict:
         "documents": [{"doc_id": d.doc_id, "title": d.title, "year": d.year,
                        "paragraphs": len(d.paragraphs), "url": f"/docs/{d.doc_id}"}
                       for d in index.documents.values()],
-        "chunks": len(index.chunks),
+        "chunks": index.chunk_count,
         "model": m["model"],
         "built_at": m["built_at"],
         "version": index.version,
@@ -137,7 +137,9 @@ def openapi():
     err = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     spec = {
         "openapi": "3.0.3",
-        "info": {"title": "kb", "version": "1", "description": "Search reports; cite the paragraph."},
+        "info": {"title": "kb", "version": "1", "description": "Search reports; cite the paragraph. With sign-in "
+                 "on (kb serve --auth), every call but /healthz needs Authorization: Bearer <kb user token>."},
+        "security": [{"bearer": []}],
         "paths": {
             "/api/search": {"get": {
                 "summary": "Search the reports; one result per paragraph.",
@@ -159,7 +161,7 @@ def openapi():
                     "type": "object", "properties": {"query": {"type": "string"}, "took_ms": {"type": "number"},
                                                      "per_document": {"type": "boolean"},
                                                      "results": {"type": "array", "items": result}, "facets": {"type": "object"}}}}}},
-                              "400": err, "404": err, "503": err}}},
+                              "400": err, "401": err, "404": err, "429": err, "503": err}}},
             "/api/compare": {"get": {
                 "summary": "One answer per report: the sentence that answers and the figure it gives.",
                 "parameters": [
@@ -174,9 +176,9 @@ def openapi():
                                                      "unit, paragraph, citation, url, about_year; timeline (one "
                                                      "place's reports over the years, else null): year, target, "
                                                      "outcome (rows)"},
-                              "400": err, "404": err, "503": err}}},
-            "/api/status": {"get": {"summary": "Documents, chunks, model and build time.",
-                                    "responses": {"200": {"description": "status"}, "503": err}}},
+                              "400": err, "401": err, "404": err, "429": err, "503": err}}},
+            "/api/status": {"get": {"summary": "Documents, chunks, model and build time (of what the reader may see).",
+                                    "responses": {"200": {"description": "status"}, "401": err, "503": err}}},
             "/healthz": {"get": {"summary": "Liveness: answers when an index is loaded.",
                                  "responses": {"200": {"description": "ok"}, "503": err}}},
             "/api/reindex": {"post": {"summary": "Rebuild the index from the reports folder (admin token).",

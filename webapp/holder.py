@@ -15,6 +15,22 @@ from kb import store
 from kb.errors import KbError
 
 
+TRIM_AFTER = 10.0  # seconds after a swap: the requests that held the old index are done by then
+
+
+def _give_back_memory() -> None:
+    """Return the replaced index's memory to the system: freed, it stays in the C heap otherwise, and
+    a server that is rebuilt often would grow by an index each time (glibc's malloc_trim)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
+
+
 class IndexHolder:
     def __init__(self, root: Path, model: str | None = None, reload_seconds: float = 1.0):
         self.root = Path(root)
@@ -24,9 +40,17 @@ class IndexHolder:
         self._checked = 0.0
         self._lock = threading.Lock()
         self.last_error: str | None = None
+        self._trim_at: float | None = None
 
     def get(self) -> store.Index:
-        """The newest readable index; raises KbError only when none was ever loaded."""
+        """The newest index as the current request's reader may see it (webapp/auth.py; the whole
+        index without sign-in): the one way every endpoint reaches the index."""
+        from .auth import view
+
+        return view(self.latest())
+
+    def latest(self) -> store.Index:
+        """The newest readable index, whole; raises KbError only when none was ever loaded."""
         index = self._index
         now = time.monotonic()
         if index is not None and now - self._checked < self.reload_seconds:
@@ -38,7 +62,12 @@ class IndexHolder:
             try:
                 version = store.current_version(self.root)
                 if self._index is None or version != self._index.version:
+                    swapped = self._index is not None
                     self._index = store.load(self.root, self.model)
+                    self._trim_at = time.monotonic() + TRIM_AFTER if swapped else None
+                elif self._trim_at and time.monotonic() > self._trim_at:
+                    self._trim_at = None
+                    _give_back_memory()
                 self.last_error = None
             except KbError as exc:
                 self.last_error = str(exc)
@@ -49,7 +78,7 @@ class IndexHolder:
     def embedder(self):
         from kb.embedding import load_embedder
 
-        return load_embedder(self.get().model_name)
+        return load_embedder(self.latest().model_name)
 
     def refresh(self) -> store.Index:
         """Load the newest version now (after a build in this process)."""

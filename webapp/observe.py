@@ -1,8 +1,9 @@
 """Operations: a request id on every request, one access-log line each, and /metrics for Prometheus.
 
 The metrics live in a registry of the app's own (two apps in one process, as in the tests, do not
-share counters). /metrics answers only a client on this machine (127.0.0.1 or ::1): it tells how busy
-the service is and which index it serves, which a reader elsewhere has no need to know. Behind a
+share counters). /metrics answers only a client on this machine (127.0.0.1 or ::1), or with sign-in
+on a member of the `admin` group: it tells how busy the service is and which index it serves, which a
+reader elsewhere has no need to know. Behind a
 reverse proxy, scrape kb directly, not through the proxy.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ bp = Blueprint("observe", __name__)
 log = logging.getLogger("kb.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 LOCAL = {"127.0.0.1", "::1"}
+ADMIN_GROUP = "admin"  # with sign-in on, its members may read /metrics from elsewhere
 
 
 def init_app(app: Flask) -> None:
@@ -63,8 +65,9 @@ def _finish(response):
     response.headers["X-Request-Id"] = rid
     # the query string holds what people ask: left out when KB_LOG_QUERIES=0
     target = request.full_path.rstrip("?") if current_app.config["LOG_QUERIES"] else request.path
-    log.info("%s %s %s %s %d %.1fms", rid, request.remote_addr or "-", request.method, target,
-             response.status_code, took * 1000)
+    reader = g.get("reader")  # the signed-in user (webapp/auth.py), "-" without sign-in
+    log.info("%s %s %s %s %s %d %.1fms", rid, request.remote_addr or "-", reader.name if reader else "-",
+             request.method, target, response.status_code, took * 1000)
     return response
 
 
@@ -75,11 +78,13 @@ def metrics():
 
     from kb.errors import KbError
 
-    if request.remote_addr not in LOCAL:
-        return jsonify({"error": {"code": "forbidden", "message": "/metrics answers only on this machine"}}), 403
+    reader = g.get("reader")
+    if request.remote_addr not in LOCAL and not (reader and ADMIN_GROUP in reader.groups):
+        return jsonify({"error": {"code": "forbidden",
+                                  "message": f"/metrics answers only on this machine or to the {ADMIN_GROUP} group"}}), 403
     m = current_app.extensions["kb_metrics"]
     try:
-        index = current_app.extensions["kb"].get()
+        index = current_app.extensions["kb"].latest()
         m["documents"].set(len(index.documents))
         m["chunks"].set(len(index.chunks))
         m["index"].clear()
