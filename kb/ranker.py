@@ -75,17 +75,6 @@ def load_ranker(path: Path = RANKER_FILE) -> Ranker | None:
     return Ranker(FEATURES, np.asarray(data["weights"], np.float64), float(data.get("bias", 0.0)))
 
 
-def _cosines(index, qv: np.ndarray, ids: np.ndarray, dense: dict[int, float]) -> np.ndarray:
-    """The query's cosine with every candidate; a chunk BM25 found but the dense search did not
-    gets its exact cosine where FAISS can give its vector back, else just under the dense list's."""
-    try:
-        vecs = index.faiss_index.reconstruct_batch(ids)
-        return vecs @ qv[0]
-    except RuntimeError:  # an IVF index without a direct map
-        floor = min(dense.values()) - 0.01 if dense else 0.0
-        return np.array([dense.get(int(i), floor) for i in ids], np.float32)
-
-
 def question_intent(query: str) -> tuple[bool, bool]:
     """Does the question ask about a plan (今年/目标/计划), about what was done (去年/完成/实际)?"""
     return bool(PLAN_WORDS.search(query)), bool(REVIEW_WORDS.search(query))
@@ -118,7 +107,7 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     ids = np.array(sorted(set(dense) | set(lexical)), dtype=np.int64)
     if not len(ids):
         return ids, np.zeros((0, len(FEATURES)), np.float32)
-    cos = _cosines(index, qv, ids, dense)
+    cos = index.dense.cosines(qv, ids, dense)
     # ranks within each retriever's own list (none for a chunk it did not find), as reciprocal rank
     # fusion has them: so a chunk's features, and the order of the first results, do not depend on
     # how deep the lists were taken (the web page asks for more results than the CLI)

@@ -102,19 +102,6 @@ def file_url(doc, page: int) -> str:
     return f"/files/{quote(doc.doc_id, safe='/')}{Path(doc.path).suffix.lower()}#page={page}"
 
 
-def _dense(index: Index, qv: np.ndarray, n: int, mask: np.ndarray | None = None) -> dict[int, float]:
-    import faiss
-
-    if mask is None:
-        scores, ids = index.faiss_index.search(qv, n)
-    else:
-        sel = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
-        params = (faiss.SearchParametersIVF(sel=sel, nprobe=index.faiss_index.nprobe)
-                  if isinstance(index.faiss_index, faiss.IndexIVF) else faiss.SearchParameters(sel=sel))
-        scores, ids = index.faiss_index.search(qv, n, params=params)
-    return {int(i): float(s) for s, i in zip(scores[0], ids[0]) if i >= 0}
-
-
 def _top(scores: np.ndarray, n: int) -> dict[int, float]:
     """The `n` best, best first; of equal scores the earlier chunk, so that the same question
     gets the same candidates however many are asked for."""
@@ -135,7 +122,7 @@ def candidates(index: Index, qv, lex, want: int, mask, mode: str = "hybrid", als
     `also` (a chunk mask: the parts about a year the question names, `spoken_years`) adds the
     best `want` of those chunks to each list, so that they are among the candidates the ranker
     weighs even where the whole library's best crowd them out."""
-    dense = _dense(index, qv, want, mask) if mode in ("hybrid", "dense") else {}
+    dense = index.dense.nearest(qv, want, mask) if mode in ("hybrid", "dense") else {}
     lexical, coverage = {}, 0.0
     if mode in ("hybrid", "lexical"):
         all_scores, coverage = lex
@@ -146,7 +133,7 @@ def candidates(index: Index, qv, lex, want: int, mask, mode: str = "hybrid", als
         inside = also if mask is None else also & mask
         if inside.any():
             if mode in ("hybrid", "dense"):
-                dense.update(_dense(index, qv, want, inside))
+                dense.update(index.dense.nearest(qv, want, inside))
             if mode in ("hybrid", "lexical"):
                 lexical.update(_top(np.where(inside, lex[0], 0), want))
     return dense, lexical, coverage
@@ -203,7 +190,7 @@ def ranked_order(index: Index, embedder, query: str, filters: Filters = Filters(
     BM25 score: what `answers_per_report` looks at (scripts/tune_per_report.py fits it on them)."""
     query = clean_query(query)
     mask = chunk_mask(index, filters)
-    want = min(index.faiss_index.ntotal, max(fusion.candidates, 10 * CANDIDATES_PER_RESULT))
+    want = min(index.dense.count, max(fusion.candidates, 10 * CANDIDATES_PER_RESULT))
     qv = np.ascontiguousarray(embedder.encode_queries([query]), np.float32)
     lex = index.lexical.scores(query, mask)
     combined = _ranked(index, qv, lex, query, want, mask, fusion, "hybrid")
@@ -251,7 +238,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     """
     query = clean_query(query)
     k = check_k(k)
-    n = index.faiss_index.ntotal
+    n = index.dense.count
     if n == 0:
         return Results()
     mask = chunk_mask(index, filters)

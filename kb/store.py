@@ -63,7 +63,7 @@ class Index:
             return self
         view = replace(self, documents={k: d for k, d in self.documents.items() if k in doc_ids}, visible=None)
         view.visible = self.doc_mask(view.documents)
-        for name in ("chunk_about", "chunk_parts", "chunk_positions"):  # per chunk, the same in any view
+        for name in ("chunk_about", "chunk_parts", "chunk_positions", "dense"):  # the same in any view
             view.__dict__[name] = getattr(self, name)
         return view
 
@@ -120,10 +120,15 @@ class Index:
     def model_name(self) -> str:
         return self.manifest["model"]["name"]
 
+    @cached_property
+    def dense(self):
+        """The dense side (kb/vectors.py): what search asks instead of FAISS itself."""
+        from .vectors import FaissVectors
+
+        return FaissVectors(self.faiss_index, self.manifest["model"]["dim"])
+
     def vectors(self) -> np.ndarray:
-        if not self.faiss_index.ntotal:
-            return np.zeros((0, self.manifest["model"]["dim"]), np.float32)
-        return all_vectors(self.faiss_index)
+        return self.dense.all()
 
 
 def _rebuild_hint(root: Path) -> str:
@@ -246,15 +251,6 @@ def make_faiss(vectors: np.ndarray, exact_limit: int = EXACT_LIMIT):
     index.add(vectors)
     index.nprobe = max(16, nlist // 32)
     return index
-
-
-def all_vectors(index) -> np.ndarray:
-    """Every stored vector in id order, for reuse by the next build."""
-    import faiss
-
-    if isinstance(index, faiss.IndexIVF):
-        index.make_direct_map()
-    return index.reconstruct_n(0, index.ntotal)
 
 
 def _fsync_dir(path: Path) -> None:
