@@ -28,13 +28,13 @@ def server(built_index, report_dir):
 
 
 @contextmanager
-def serving(folder: Path):
+def serving(folder: Path, **config):
     """`kb serve`'s WSGI server over folder/index and folder/reports, on a free port."""
     from waitress import create_server
 
     from webapp import create_app
 
-    srv = create_server(create_app({"INDEX": str(folder / "index"), "DOCS": str(folder / "reports")}),
+    srv = create_server(create_app({"INDEX": str(folder / "index"), "DOCS": str(folder / "reports"), **config}),
                         host="127.0.0.1", port=0, threads=2)
     threading.Thread(target=srv.run, daemon=True).start()
     try:
@@ -153,3 +153,31 @@ def test_timeline_chart_and_csv(series_library, browser):
         text = Path(download.value.path()).read_bytes().decode("utf-8")
         assert text.startswith("\ufeffyear,target_figure") and "6%以上" in text and "2025年大连市政府工作报告" in text
         context.close()
+
+
+def test_sign_in_search_and_sign_out_in_a_browser(built_index, report_dir, tmp_path, browser):
+    """With sign-in on: the page sends a stranger to the sign-in form, the form signs in (its CSRF
+    token and cookie work in a real browser under kb's Content-Security-Policy), the search answers,
+    and signing out sends the reader back to the form."""
+    from kb import users
+
+    users.add_user(tmp_path / "users.toml", "alice", "a long password")
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "index").symlink_to(built_index)
+    (folder / "reports").symlink_to(report_dir)
+    with serving(folder, AUTH=str(tmp_path / "users.toml")) as base:
+        page = browser.new_context(locale="zh-CN").new_page()
+        page.goto(f"{base}/?q=今年地区生产总值增长目标是多少")
+        assert "/signin" in page.url
+        page.fill("#name", "alice")
+        page.fill("#password", "a long password")
+        page.click("form.signin button")
+        page.wait_for_selector("li.card")
+        assert "q=" in page.url and "第20段" in page.inner_text("main")
+        assert "alice" in page.inner_text("header")
+        page.click("form.signout button")
+        page.wait_for_url("**/signin")
+        page.goto(f"{base}/?q=停车")
+        assert "/signin" in page.url
+        page.context.close()
