@@ -14,7 +14,9 @@ a gold string or is the gold document):
 - milvus-sparse: kb's BM25 weights of each chunk stored as a sparse vector in Milvus, the question as
   the sparse vector of its kb terms, inner product (the same scores as kb's, computed by Milvus).
 and dense alone, kb's FAISS index beside Milvus's HNSW index (M 16, ef 64) over the same vectors, with
-how many of FAISS's first 10 chunks Milvus also returns. Also times building the collection and answering.
+how many of FAISS's first 10 chunks Milvus also returns; and kb's whole search (fusion, ranker, one
+result per paragraph) with its dense side in FAISS and in Milvus (kb/milvus.py, through `index.dense`).
+Also times building the collection and answering.
 """
 from __future__ import annotations
 
@@ -156,11 +158,25 @@ def main(questions, index_dir, depth, limit):
     out["faiss-dense"] = evaluate(qs, faiss_dense)
     out["milvus-hnsw"] = evaluate(qs, milvus_dense)
     client.close()
+    # kb's whole pipeline (fusion, ranker, grouping…) with its dense side in Milvus (kb/milvus.py)
+    import dataclasses
+
+    from kb.milvus import connect, copy_vectors
+    from kb.search import search
+
+    mv = connect(f"milvus:{folder / 'dense.db'}")
+    in_milvus = dataclasses.replace(index)
+    in_milvus.__dict__["dense"] = copy_vectors(index, mv, "kb_vectors")
+    for name, which in (("kb-folder", index), ("kb-milvus-dense", in_milvus)):
+        t = time.perf_counter()
+        out[name] = evaluate(qs, lambda q, k, docs, which=which: search(which, embedder, q, k))
+        timings[name] = time.perf_counter() - t
+    mv.close()
     click.echo(f"{questions.name} over {index_dir} ({len(index.chunks)} chunks; Milvus collection built in "
                f"{built:.1f} s)")
     for name, res in out.items():
         ms = timings.get({"milvus-jieba": "bm25", "milvus-sparse": "kb", "faiss-dense": "faiss",
-                          "milvus-hnsw": "vec"}.get(name, ""), None)
+                          "milvus-hnsw": "vec"}.get(name, name), None)
         took = f", {1000 * ms / len(qs):.1f} ms a question" if ms is not None else ""
         click.echo(f"  {name:14s} R@1 {res['recall@1']:.3f}  R@5 {res['recall@5']:.3f}  "
                    f"MRR@10 {res['mrr@10']:.3f}{took}")
