@@ -117,15 +117,19 @@ def answer_strength(text: str, terms: list[str]) -> float:
     much of the question the chunk holds, for questions that ask for a figure."""
     if not terms:
         return 0.0
-    found = answer(text, terms)
+    found = answer(text, terms, listed=True)
     return found.score / (4 * _weight(" ".join(terms), terms)) if found.figure else 0.0
 
 
-def answer(text: str, terms: list[str]) -> Answer:
+def answer(text: str, terms: list[str], listed: bool = False) -> Answer:
     """The sentence of `text` that answers and the figure it gives for `terms` (the question's
     words). The answering clause is the one whose own words and whose sentence's words cover most
     of the question (its own count twice, or three times when the question asks for a growth, a
-    share or a rate and its figure is a percentage; longer words weigh more). Its figure is the first after the last of
+    share or a rate and its figure is a percentage; longer words weigh more). With `listed`, the
+    first clause after a colon also counts the words of the clause that announced it, once
+    ("主要预期目标是：地区生产总值增长5%左右" answers 经济增长预期目标): right for ranking paragraphs
+    (a list of targets answers a question about a target), not for a compare cell, which must not
+    claim a figure for an item the list does not name. Its figure is the first after the last of
     the question's words in it — or none, when the clause that answers gives no figure (固定资产投资
     实现正增长): an empty cell, never a figure from a neighbouring clause. Ties go to the first."""
     from .chunking import sentences
@@ -138,10 +142,13 @@ def answer(text: str, terms: list[str]) -> Answer:
         before = 0
         for clause in CLAUSE.finditer(sentence):
             own = _weight(clause.group(), terms)
+            announced = 0  # the first clause after "…目标是：" answers for it, below a clause of its own words
             if wants_rate and CONTINUES.search(clause.group()):
                 own += before  # the growth of what the clause before named
+            elif listed and clause.start() > 0 and sentence[clause.start() - 1] in "：:":
+                announced = before
             before = _weight(clause.group(), terms)
-            if not own:
+            if not own and not announced:
                 continue
             found = figures(clause.group())
             last = max((clause.group().rfind(t) + len(t) for t in terms if t in clause.group()), default=0)
@@ -149,7 +156,7 @@ def answer(text: str, terms: list[str]) -> Answer:
             if f is None:  # a clause without a figure answers only on its own words
                 score = 2 * own
             else:
-                score = 2 * own + around + (own if wants_rate and f.unit in ("%", "个百分点") else 0)
+                score = 2 * own + announced + around + (own if wants_rate and f.unit in ("%", "个百分点") else 0)
             if score > best.score:
                 at = s + clause.start()
                 figure = Figure(f.text, f.value, f.unit, f.qualifier, at + f.start, at + f.end) if f else None

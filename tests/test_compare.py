@@ -25,6 +25,12 @@ def test_the_figure_of_the_clause_the_question_asks_about():
     jobs = answer(sentence, query_terms("城镇新增就业目标"))
     assert gdp.figure.text == "5%左右" and jobs.figure.text == "120万人以上"
     assert answer("今年要持续优化营商环境。", query_terms("地区生产总值增长目标")).figure is None
+    listed = "今年全省经济社会发展主要预期目标是：地区生产总值增长4.5-5%，在实际工作中争取更好结果，粮食产量1600亿斤以上。"
+    # ranking reads the list a colon announces as answering a question about a target; a compare cell
+    # claims only a figure its own clause's words ask for
+    assert answer(listed, query_terms("今年经济增长预期目标是多少"), listed=True).figure.text == "4.5-5%"
+    assert answer(listed, query_terms("今年经济增长预期目标是多少")).figure is None
+    assert answer(listed, query_terms("今年粮食产量目标"), listed=True).figure.text == "1600亿斤以上"
 
 
 def test_one_row_per_report_with_its_figure(compare_library, embedder):
