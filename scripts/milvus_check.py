@@ -175,8 +175,8 @@ def main(questions, index_dir, depth, limit):
     click.echo(f"{questions.name} over {index_dir} ({len(index.chunks)} chunks; Milvus collection built in "
                f"{built:.1f} s)")
     for name, res in out.items():
-        ms = timings.get({"milvus-jieba": "bm25", "milvus-sparse": "kb", "faiss-dense": "faiss",
-                          "milvus-hnsw": "vec"}.get(name, name), None)
+        ms = timings.get({"milvus-jieba": "bm25", "milvus-sparse": "kb", "faiss-dense": "faiss", "milvus-hnsw": "vec",
+                          "kb-folder": "kb-folder", "kb-milvus-dense": "kb-milvus-dense"}.get(name, ""), None)
         took = f", {1000 * ms / len(qs):.1f} ms a question" if ms is not None else ""
         click.echo(f"  {name:14s} R@1 {res['recall@1']:.3f}  R@5 {res['recall@5']:.3f}  "
                    f"MRR@10 {res['mrr@10']:.3f}{took}")
