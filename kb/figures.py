@@ -139,15 +139,17 @@ def answer(text: str, terms: list[str], listed: bool = False) -> Answer:
     for s, e in sentences(text) or [(0, len(text))]:
         sentence = text[s:e]
         around = _weight(sentence, terms)
+        if not around:
+            continue  # no clause of it holds a word of the question (nor follows one that does)
         before = 0
         for clause in CLAUSE.finditer(sentence):
-            own = _weight(clause.group(), terms)
+            mine = own = _weight(clause.group(), terms)
             announced = 0  # the first clause after "…目标是：" answers for it, below a clause of its own words
             if wants_rate and CONTINUES.search(clause.group()):
                 own += before  # the growth of what the clause before named
             elif listed and clause.start() > 0 and sentence[clause.start() - 1] in "：:":
                 announced = before
-            before = _weight(clause.group(), terms)
+            before = mine
             if not own and not announced:
                 continue
             found = figures(clause.group())
