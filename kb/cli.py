@@ -439,11 +439,18 @@ def serve_cmd(host, port, threads, docs, index_dir, model, live, proxy, auth_fil
 
 @cli.group("user")
 def user_group():
-    """Users of a shared kb (`kb serve --auth FILE`): add, token, revoke, remove, list."""
+    """Users of a shared kb (`kb serve --auth FILE`): add, passwd, token, revoke, remove, list."""
 
 
 auth_required = click.option("--auth", "auth_file", type=click.Path(path_type=Path), required=True, envvar="KB_AUTH",
                              show_envvar=True, help="The sign-in file (created by the first `kb user add`).")
+
+
+def _read_password() -> str:
+    """A password asked for twice on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @user_group.command("add")
@@ -454,12 +461,19 @@ def user_add(name, auth_file, groups):
     """Add a user; the password is read from standard input (asked for on a terminal)."""
     from . import users
 
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    users.add_user(auth_file, name, password, groups)
+    users.add_user(auth_file, name, _read_password(), groups)
     click.echo(f"added {name}" + (f" ({', '.join(groups)})" if groups else "") + f" to {auth_file}", err=True)
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@auth_required
+def user_passwd(name, auth_file):
+    """A new password for NAME (from standard input, or asked for); their web sessions end."""
+    from . import users
+
+    users.set_password(auth_file, name, _read_password())
+    click.echo(f"changed the password of {name}", err=True)
 
 
 @user_group.command("token")

@@ -147,6 +147,18 @@ def _user(auth: AuthFile, name: str) -> User:
     return auth.users[name]
 
 
+def set_password(path: Path | str, name: str, password: str) -> None:
+    """A new password for `name`; the sessions signed in with the old one end (webapp/auth.py)."""
+    from werkzeug.security import generate_password_hash
+
+    auth = load(path)
+    user = _user(auth, name)
+    if len(password) < MIN_PASSWORD:
+        raise AuthError(f"the password must be at least {MIN_PASSWORD} characters")
+    auth.users[name] = User(user.name, generate_password_hash(password), user.groups, user.tokens)
+    save(auth)
+
+
 def new_token(path: Path | str, name: str) -> str:
     """A new bearer token for `name` (printed once; only its hash is kept)."""
     auth = load(path)

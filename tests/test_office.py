@@ -186,6 +186,18 @@ def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(signed):
     assert "Secure" in _sign_in(https, "alice", "correct horse 1", base_url="https://localhost").headers["Set-Cookie"]
 
 
+def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(signed):
+    root, path, _ = signed
+    client = _app(root, path).test_client()
+    assert _sign_in(client, "alice", "correct horse 1").status_code == 302
+    assert client.get("/?q=增长").status_code == 200
+    result = CliRunner().invoke(cli, ["user", "passwd", "alice", "--auth", str(path)], input="battery staple 3\n")
+    assert result.exit_code == 0, result.output
+    assert client.get("/?q=增长").status_code == 302
+    assert _sign_in(client, "alice", "correct horse 1").status_code == 401
+    assert _sign_in(client, "alice", "battery staple 3").status_code == 302
+
+
 def test_forms_that_change_state_need_their_csrf_token(signed):
     root, path, _ = signed
     client = _app(root, path).test_client()

@@ -7,8 +7,8 @@ reader may see is decided once: `view` gives the request the index as that reade
 endpoint that view, so nothing is computed from a report the reader may not open.
 
 Sessions: a signed cookie (HttpOnly, SameSite=Lax, Secure when the request came over https) that
-names a session this process keeps; signing out ends it here, so a copy of the cookie stops working.
-A restart signs everyone out. Wrong passwords are slowed down per user name and per address
+names a session this process keeps; signing out ends it here, so a copy of the cookie stops working,
+and so does a new password (`kb user passwd`). A restart signs everyone out. Wrong passwords are slowed down per user name and per address
 (webapp/limits.py). The sign-in file is read again when it changes, so a revoked
 token or a removed user stops working at the next request.
 """
@@ -51,7 +51,8 @@ class Gate:
         self._file: userfile.AuthFile = userfile.load(self.path)
         self._stamp = self._stat()
         self._lock = threading.Lock()
-        self.sessions: dict[str, tuple[str, float]] = {}  # session id → (user, expires)
+        # session id → (user, expires, the password hash it signed in with: a new password ends it)
+        self.sessions: dict[str, tuple[str, float, str]] = {}
         self._views: OrderedDict = OrderedDict()
 
     def _stat(self):
@@ -74,19 +75,20 @@ class Gate:
     def user(self, name: str | None) -> userfile.User | None:
         return self.file().users.get(name) if name else None
 
-    def start_session(self, name: str) -> str:
+    def start_session(self, user: userfile.User) -> str:
         sid = secrets.token_urlsafe(32)
         now = time.time()
         with self._lock:
             self.sessions = {k: v for k, v in self.sessions.items() if v[1] > now}
-            self.sessions[sid] = (name, now + SESSION_HOURS * 3600)
+            self.sessions[sid] = (user.name, now + SESSION_HOURS * 3600, user.password)
         return sid
 
     def session_user(self, sid: str | None) -> userfile.User | None:
         live = self.sessions.get(sid or "")
         if not live or live[1] < time.time():
             return None
-        return self.user(live[0])
+        user = self.user(live[0])
+        return user if user is not None and hmac.compare_digest(user.password, live[2]) else None
 
     def end_session(self, sid: str | None) -> None:
         with self._lock:
@@ -197,7 +199,7 @@ def signin_post():
     if user is None:
         return render_template("signin.html", next=request.form.get("next", ""), error="用户名或密码不对。"), 401
     session.clear()
-    session["sid"] = gate.start_session(user.name)
+    session["sid"] = gate.start_session(user)
     session.permanent = True
     return redirect(_safe_next(request.form.get("next")))
 
