@@ -43,6 +43,15 @@ def serving(folder: Path, **config):
         srv.close()
 
 
+def _screenshot_and_download(page, name: str) -> str:
+    """Save the page's screenshot as `name`, then download its CSV and return the text."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    with page.expect_download() as download:
+        page.locator("a.download").click()
+    return Path(download.value.path()).read_bytes().decode("utf-8")
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -121,11 +130,7 @@ def test_compare_view_table_chart_and_csv(compare_library, browser, tmp_path):
         page.locator("th a", has_text="数字").click()  # sorting is a link: no JavaScript needed
         page.wait_for_url("**sort=figure**")
         assert page.locator("td.figure").first.inner_text() in ("5%左右", "5%-5.5%")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)
-        with page.expect_download() as download:
-            page.locator("a.download").click()
-        text = Path(download.value.path()).read_bytes().decode("utf-8")
+        text = _screenshot_and_download(page, "compare.png")
         assert text.startswith("\ufeffdoc_id,") and "2026年广东省政府工作报告" in text and "4.5%—5%" in text
         context.close()
 
@@ -146,11 +151,7 @@ def test_timeline_chart_and_csv(series_library, browser):
         assert chart.is_visible() and chart.locator("polyline").count() == 2
         assert chart.locator("g.target circle").count() == 3 and chart.locator("g.outcome circle").count() == 3
         assert "2024年目标 6%以上" in chart.locator("desc").text_content()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "timeline.png"), full_page=True)
-        with page.expect_download() as download:
-            page.locator("a.download").click()
-        text = Path(download.value.path()).read_bytes().decode("utf-8")
+        text = _screenshot_and_download(page, "timeline.png")
         assert text.startswith("\ufeffyear,target_figure") and "6%以上" in text and "2025年大连市政府工作报告" in text
         context.close()
 
