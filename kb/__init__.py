@@ -21,7 +21,7 @@ from .scope import Filters, QueryError, make_filters
 from .search import SearchResult, facets, search
 from .compare import compare, timeline
 from .store import Index
-from .store import load as load_index
+from .store import load_index
 
 __version__ = "0.1.0"
 __all__ = ["BuildStats", "Chunk", "ChunkSettings", "Document", "Embedder", "Filters", "Fusion", "Index",

@@ -38,12 +38,12 @@ class BuildStats:
         return asdict(self)
 
 
-def _previous(index_dir: Path, model: str, warn) -> store.Index | None:
+def _previous(target, model: str, warn) -> store.Index | None:
     """The index to reuse vectors from, if it is readable and made with this model."""
-    if not store.exists(index_dir):
+    if not target.exists():
         return None
     try:
-        prev = store.load(index_dir, for_build=True)
+        prev = target.load(for_build=True)
     except KbError as exc:
         warn(f"the previous index cannot be reused ({exc}); building from scratch")
         return None
@@ -54,10 +54,10 @@ def _previous(index_dir: Path, model: str, warn) -> store.Index | None:
     return prev
 
 
-def _remembered_skips(index_dir: Path, settings_now: dict) -> dict[str, str]:
+def _remembered_skips(target, settings_now: dict) -> dict[str, str]:
     """Files the last build skipped, by checksum → why; forgotten when the limits changed."""
     try:
-        manifest = store.read_manifest(index_dir) if store.exists(index_dir) else {}
+        manifest = target.manifest() if target.exists() else {}
     except KbError:
         return {}
     if manifest.get("limits") != settings_now:
@@ -65,10 +65,11 @@ def _remembered_skips(index_dir: Path, settings_now: dict) -> dict[str, str]:
     return {s["key"]: s["reason"] for s in manifest.get("skipped_files", []) if "key" in s}
 
 
-def build(docs: Path, index_dir: Path, model: str | None = None,
+def build(docs: Path, index_dir: Path | str, model: str | None = None,
           settings: ChunkSettings = ChunkSettings(), warn=None, progress=None,
           embedder=None, device: str | None = None) -> BuildStats:
-    """Build or update the index at `index_dir` from the reports in `docs`.
+    """Build or update the index at `index_dir` (a folder, or a Milvus location: kb/milvus.py) from
+    the reports in `docs`.
 
     `warn(msg)` receives skipped files and other notices; `progress(total)` is
     called once with the number of chunks to embed and returns a callable that
@@ -88,7 +89,8 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
     from . import limits
 
     settings_now = {name: limits.limit(name) for name in limits.DEFAULTS}
-    known = _remembered_skips(Path(index_dir), settings_now)
+    target = store.open_store(index_dir)
+    known = _remembered_skips(target, settings_now)
     skipped_files: list[dict] = []
 
     def failed(path: Path, key: str, reason: str) -> None:
@@ -98,14 +100,18 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
     if not documents:
         raise DocumentError(f"no readable reports ({' '.join(SUFFIXES)}) in {docs}")
     name = model_name(model)
-    with store.build_lock(index_dir):
-        prev = _previous(Path(index_dir), name, warn)
+    with target.lock():
+        prev = _previous(target, name, warn)
         chunks = [c for d in documents for c in chunk_document(d, settings)]
-        known: dict[str, np.ndarray] = {}
-        if prev is not None:
-            vecs = prev.vectors()
-            known = {c.key: vecs[i] for i, c in enumerate(prev.chunks)}
         keys = [c.key for c in chunks]
+        known: dict[str, np.ndarray] = {}
+        if prev is not None:  # the vectors of the text that is still there
+            wanted = set(keys)
+            first = {}
+            for i, c in enumerate(prev.chunks):
+                if c.key in wanted:
+                    first.setdefault(c.key, i)
+            known = dict(zip(first, prev.dense.take(list(first.values()))))
         todo = list(dict.fromkeys(k for k in keys if k not in known))
         if todo or (prev is None and embedder is None):
             embedder = embedder or load_embedder(name, device=device or os.environ.get("KB_DEVICE") or "auto")
@@ -130,19 +136,8 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
             "skipped_files": skipped_files,
             "limits": settings_now,
         }
-        by_id = {d.doc_id: d for d in documents}
-        cached = store.read_tokens(prev) if prev is not None else {}
-        tokens: dict[str, list[str]] = {}
-        corpus = []
-        texts = [lexical_text(by_id[c.doc_id], c) for c in chunks]
-        keys_of = [hashlib.sha1(text.encode("utf-8")).hexdigest() for text in texts]
-        if sum(1 for k in set(keys_of) if k not in cached) > 50:
-            full_dictionary()  # many texts to cut: jieba's in-memory dictionary pays for its load
-        for text, key in zip(texts, keys_of):
-            if key not in tokens:
-                tokens[key] = cached[key] if key in cached else tokenize(text)
-            corpus.append(tokens[key])
-        store.write(index_dir, manifest, documents, chunks, vectors, LexicalIndex.from_tokens(corpus), tokens)
+        lexical, tokens = lexical_side(documents, chunks, target.tokens(prev) if prev is not None else {})
+        target.write(manifest, documents, chunks, vectors, lexical, tokens)
     prev_keys = {c.key for c in prev.chunks} if prev else set()
     new_ids = {d.doc_id: d for d in documents}
     return BuildStats(
@@ -159,6 +154,35 @@ def build(docs: Path, index_dir: Path, model: str | None = None,
         removed_documents=sorted(set(prev_docs) - set(new_ids)),
         skipped=skipped,
     )
+
+
+def lexical_side(documents: list[Document], chunks, cached: dict[str, list[str]]
+                 ) -> tuple[LexicalIndex, dict[str, list[str]]]:
+    """BM25 over the chunks, and their terms by hash of their text; text the last build cut
+    (`cached`) is not cut again."""
+    by_id = {d.doc_id: d for d in documents}
+    tokens: dict[str, list[str]] = {}
+    corpus = []
+    texts = [lexical_text(by_id[c.doc_id], c) for c in chunks]
+    keys_of = [hashlib.sha1(text.encode("utf-8")).hexdigest() for text in texts]
+    if sum(1 for k in set(keys_of) if k not in cached) > 50:
+        full_dictionary()  # many texts to cut: jieba's in-memory dictionary pays for its load
+    for text, key in zip(texts, keys_of):
+        if key not in tokens:
+            tokens[key] = cached[key] if key in cached else tokenize(text)
+        corpus.append(tokens[key])
+    return LexicalIndex.from_tokens(corpus), tokens
+
+
+def copy_index(source, target) -> str:
+    """The live version of one store written as a new version of another (a folder index into
+    Milvus, or back), nothing embedded again; returns the new version's name."""
+    source, target = store.open_store(source), store.open_store(target)
+    prev = source.load(for_build=True)
+    documents = list(prev.documents.values())
+    lexical, tokens = lexical_side(documents, prev.chunks, source.tokens(prev))
+    with target.lock():
+        return target.write(prev.manifest, documents, prev.chunks, prev.dense.all(), lexical, tokens)
 
 
 def changed_since(index: store.Index | dict, docs: Path) -> dict[str, list[str]]:

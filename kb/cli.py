@@ -19,9 +19,9 @@ DEFAULT_INDEX = "index"
 docs_option = click.option("--docs", type=click.Path(path_type=Path), default=DEFAULT_DOCS,
                            envvar="KB_DOCS", show_default=True, show_envvar=True,
                            help="Folder of reports (.txt .md .docx .pdf .html .jsonl), or one file.")
-index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path),
-                            default=DEFAULT_INDEX, envvar="KB_INDEX", show_default=True,
-                            show_envvar=True, help="Folder where the index lives.")
+index_option = click.option("--index", "index_dir", default=DEFAULT_INDEX, envvar="KB_INDEX", show_default=True,
+                            show_envvar=True, help="Where the index lives: a folder, a milvus-lite file "
+                                                   "(milvus:PATH.db) or a Milvus server (http://HOST:19530).")
 model_option = click.option("--model", default=None, envvar="KB_MODEL", show_envvar=True,
                             help="sentence-transformers model name or path "
                                  "[default: the bundled multilingual-e5-small].")
@@ -138,20 +138,21 @@ def open_index(docs: Path, index_dir: Path, model: str | None):
     """Load the index, building it first when there is none, so a first search works; and
     re-embedding it when it was made with other weights of the bundled model (a kb from before
     its adapter, or KB_ADAPTER switched), so an upgrade does not stop the README's commands."""
-    from . import store
     from .provision import default_model_name, is_default_model
+    from .store import open_store
 
-    if not store.exists(index_dir):
+    target = open_store(index_dir)
+    if not target.exists():
         click.echo(f"No index in {index_dir} yet: building it from {docs} first…", err=True)
         _run_build(docs, index_dir, model)
-    elif model is None and is_default_model(built := store.read_manifest(index_dir)["model"].get("name", "")) \
+    elif model is None and is_default_model(built := target.manifest()["model"].get("name", "")) \
             and built != default_model_name():
         click.echo(f"The index in {index_dir} was embedded with other weights of the bundled model ({built}): "
                    f"re-embedding it from {docs} first…", err=True)
         _run_build(docs, index_dir, model)
     from .embedding import model_name
 
-    return store.load(index_dir, model_name(model) if model else None)
+    return target.load(model_name(model) if model else None)
 
 
 def _scoped(query, doc_ids, year, region, docs, index_dir, model, auth_file=None, as_user=None):
@@ -270,10 +271,12 @@ def search_cmd(query, k, doc_ids, year, region, per_doc, docs, index_dir, model,
 @json_option
 def status_cmd(docs, index_dir, as_json):
     """What is indexed, with which model, when, and which reports changed since."""
-    from . import store
     from .build import changed_since
+    from .store import open_store
 
-    manifest = store.read_manifest(index_dir)
+    target = open_store(index_dir)
+    manifest = target.manifest()
+    kept = target.versions()
     try:
         changes = changed_since(manifest, docs)
     except KbError as exc:
@@ -286,6 +289,7 @@ def status_cmd(docs, index_dir, as_json):
         "built_at": manifest["built_at"],
         "changed_since_build": changes,
         "skipped_files": [{"path": s["path"], "reason": s["reason"]} for s in manifest.get("skipped_files", [])],
+        "versions": kept,
     }
     if as_json:
         _echo_json(data)
@@ -295,6 +299,9 @@ def status_cmd(docs, index_dir, as_json):
                f"built {manifest['built_at']}.")
     for d in data["documents"]:
         click.echo(f"  {d['doc_id']}: {d['title']}")
+    for v in kept:
+        click.echo(f"Version {v['version']} ({'live' if v['live'] else 'kept for kb rollback'}): "
+                   f"{v.get('documents')} documents, {v.get('chunks')} chunks, built {v.get('built_at')}")
     if data["skipped_files"]:
         click.echo(f"Skipped {len(data['skipped_files'])} files (not read again until they change):")
         for s in data["skipped_files"]:
@@ -319,9 +326,9 @@ def main() -> None:
 @json_option
 def check_cmd(index_dir, as_json):
     """Verify the index: every file against the checksum its build recorded, the counts, the model."""
-    from . import store
+    from .store import open_store
 
-    problems, info = store.check(index_dir)
+    problems, info = open_store(index_dir).check()
     if as_json:
         _echo_json({"index": str(index_dir), "ok": not problems, "problems": problems, **info})
     elif problems:
@@ -333,6 +340,41 @@ def check_cmd(index_dir, as_json):
                    f"model {info['model']}, version {info['version']}; {sums}.")
     if problems:
         raise SystemExit(1)
+
+
+@cli.command("copy")
+@index_option
+@click.argument("target")
+def copy_cmd(index_dir, target):
+    """Copy the live index into TARGET (a folder, milvus:PATH.db or http://HOST:PORT) as its new live
+    version, nothing embedded again: e.g. a folder index into Milvus."""
+    import time
+
+    from .build import copy_index
+
+    started = time.perf_counter()
+    version = copy_index(index_dir, target)
+    click.echo(f"Copied {index_dir} to {target}: version {version} is live there "
+               f"({time.perf_counter() - started:.1f} s).")
+
+
+@cli.command("rollback")
+@index_option
+@click.argument("version", required=False)
+def rollback_cmd(index_dir, version):
+    """Make the version before the live one (or VERSION, from kb status) live again."""
+    from .store import open_store
+
+    target = open_store(index_dir)
+    kept = target.versions()
+    live = next((v["version"] for v in kept if v["live"]), None)
+    if version is None:
+        older = [v["version"] for v in kept if not v["live"] and (live is None or v["version"] < live)]
+        if not older:
+            raise KbError(f"no earlier version kept in {index_dir} to roll back to (kb status lists them)")
+        version = older[0]
+    target.switch(version)
+    click.echo(f"Index {index_dir}: version {version} is live (was {live}).")
 
 
 @cli.command("eval")
@@ -420,7 +462,7 @@ def serve_cmd(host, port, threads, docs, index_dir, model, live, proxy, auth_fil
         from .watch import watch
 
         threading.Thread(target=watch, daemon=True, name="kb-watch", kwargs=dict(
-            docs=docs, index_dir=index_dir, model=index.model_name, warn=_warn, build_first=False,
+            docs=docs, index_dir=app.extensions["kb"].store, model=index.model_name, warn=_warn, build_first=False,
             on_build=lambda s: (_report_build(s), app.extensions["kb"].refresh()),
             on_error=lambda e: _warn(f"rebuild failed: {e}"))).start()
     signin = f", sign-in required ({auth_file})" if auth_file else ""

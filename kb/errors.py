@@ -15,3 +15,7 @@ class IndexMismatch(KbError):
 
 class DocumentError(KbError):
     """The reports folder or a report cannot be read."""
+
+
+class StoreUnavailable(KbError):
+    """The store holding the index (a Milvus server) cannot be reached now; asking again later may work."""

@@ -47,13 +47,13 @@ class IndexCorrupt(KbError):
 class Index:
     """A loaded index: everything search and the web app need, in memory."""
 
-    root: Path
+    root: Path | str  # the folder, or the Milvus location (kb/milvus.py)
     version: str
     manifest: dict
     documents: dict[str, Document]
     chunks: list[Chunk]
-    faiss_index: object
-    lexical: object  # kb.lexical.LexicalIndex
+    dense: object  # the dense side: kb.vectors.FaissVectors, or kb.milvus.MilvusVectors
+    lexical: object  # kb.lexical.LexicalIndex, or kb.milvus.MilvusLexical
     visible: np.ndarray | None = None  # in a reader's view (`readable`): the chunks of its documents
 
     def readable(self, doc_ids) -> "Index":
@@ -63,7 +63,7 @@ class Index:
             return self
         view = replace(self, documents={k: d for k, d in self.documents.items() if k in doc_ids}, visible=None)
         view.visible = self.doc_mask(view.documents)
-        for name in ("chunk_about", "chunk_parts", "chunk_positions", "dense"):  # the same in any view
+        for name in ("chunk_about", "chunk_parts", "chunk_positions"):  # the same in any view
             view.__dict__[name] = getattr(self, name)
         return view
 
@@ -119,13 +119,6 @@ class Index:
     @property
     def model_name(self) -> str:
         return self.manifest["model"]["name"]
-
-    @cached_property
-    def dense(self):
-        """The dense side (kb/vectors.py): what search asks instead of FAISS itself."""
-        from .vectors import FaissVectors
-
-        return FaissVectors(self.faiss_index, self.manifest["model"]["dim"])
 
     def vectors(self) -> np.ndarray:
         return self.dense.all()
@@ -220,7 +213,9 @@ def load(root: Path, model_name: str | None = None, for_build: bool = False) -> 
     if index.ntotal != len(chunks) or index.d != manifest["model"]["dim"]:
         raise IndexCorrupt(f"the index at {root} is damaged (vectors and chunks disagree); "
                            f"{_rebuild_hint(root)}")
-    return Index(root, version, manifest, documents, chunks, index, lexical)
+    from .vectors import FaissVectors
+
+    return Index(root, version, manifest, documents, chunks, FaissVectors(index, manifest["model"]["dim"]), lexical)
 
 
 EXACT_LIMIT = 200_000  # up to here exact search answers in ~30 ms on 2 cores; beyond, IVF
@@ -376,14 +371,22 @@ def check(root: Path) -> tuple[list[str], dict]:
     except (OSError, ValueError, RuntimeError) as exc:
         problems.append(f"cannot read the index's files ({exc})")
     else:
-        counts = manifest.get("counts", {})
-        if not chunks == vectors == counts.get("chunks", chunks):
-            problems.append(f"{chunks} chunks, {vectors} vectors, and the manifest says {counts.get('chunks')}")
-        if documents != counts.get("documents", documents):
-            problems.append(f"{documents} documents, and the manifest says {counts.get('documents')}")
+        problems += count_problems(manifest, chunks, documents, vectors, "vectors")
     if problems:
         problems.append(_rebuild_hint(root))
     return problems, info
+
+
+def count_problems(manifest: dict, chunks: int, documents: int, stored: int, what: str) -> list[str]:
+    """Where the chunk list, the `stored` vectors (or rows) and the documents disagree with each
+    other or with the counts the build recorded in the manifest."""
+    counts = manifest.get("counts", {})
+    problems = []
+    if not chunks == stored == counts.get("chunks", chunks):
+        problems.append(f"{chunks} chunks, {stored} {what}, and the manifest says {counts.get('chunks')}")
+    if documents != counts.get("documents", documents):
+        problems.append(f"{documents} documents, and the manifest says {counts.get('documents')}")
+    return problems
 
 
 def _prune(versions: Path, live: str) -> None:
@@ -393,3 +396,91 @@ def _prune(versions: Path, live: str) -> None:
     for p in versions.iterdir():
         if p.name not in keep:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def versions(root: Path) -> list[dict]:
+    """The versions kept (newest first): the live one and the one before it, for `kb rollback`."""
+    live = current_version(root)
+    folder = Path(root) / "versions"
+    names = sorted((p.name for p in folder.iterdir() if p.name.startswith("v-")), reverse=True) \
+        if folder.is_dir() else []
+    out = []
+    for name in names:
+        try:
+            m = json.loads((folder / name / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        out.append({"version": name, "live": name == live, "built_at": m.get("built_at"), **m.get("counts", {})})
+    return out
+
+
+def switch(root: Path, version: str) -> None:
+    """Make a kept version the live one (`kb rollback`)."""
+    root = Path(root)
+    if not (root / "versions" / version / "manifest.json").is_file():
+        raise KbError(f"no version {version!r} in {root} (kb status lists the versions kept)")
+    _write(root / "CURRENT.tmp", version + "\n")
+    os.replace(root / "CURRENT.tmp", root / "CURRENT")
+    _fsync_dir(root)
+
+
+class FolderStore:
+    """An index in a folder (FAISS, bm25s's arrays, JSON): the default store. The Milvus store
+    (kb/milvus.py) answers the same calls, so building, searching and serving do not ask which."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        self.location = str(root)
+
+    def exists(self) -> bool:
+        return exists(self.root)
+
+    def version(self) -> str | None:
+        return current_version(self.root)
+
+    def manifest(self) -> dict:
+        return read_manifest(self.root)
+
+    def load(self, model_name: str | None = None, for_build: bool = False) -> Index:
+        return load(self.root, model_name, for_build)
+
+    def lock(self):
+        return build_lock(self.root)
+
+    def tokens(self, index: Index) -> dict[str, list[str]]:
+        return read_tokens(index)
+
+    def write(self, manifest: dict, documents: list[Document], chunks: list[Chunk], vectors: np.ndarray,
+              lexical: LexicalIndex, tokens: dict[str, list[str]] | None = None) -> str:
+        return write(self.root, manifest, documents, chunks, vectors, lexical, tokens)
+
+    def check(self) -> tuple[list[str], dict]:
+        return check(self.root)
+
+    def versions(self) -> list[dict]:
+        return versions(self.root)
+
+    def switch(self, version: str) -> None:
+        switch(self.root, version)
+
+
+def is_milvus(location) -> bool:
+    return str(location).startswith(("milvus:", "http://", "https://"))
+
+
+def open_store(location: Path | str):
+    """The store at `location`: `milvus:FILE.db` (a milvus-lite file) or `http(s)://HOST:PORT` (a Milvus
+    server) is kept in Milvus (kb/milvus.py); anything else is a folder. A store is returned as it is
+    (a server builds into the store it serves from: a milvus-lite file opens in one client only)."""
+    if hasattr(location, "versions"):
+        return location
+    if is_milvus(location):
+        from .milvus import MilvusStore
+
+        return MilvusStore(str(location))
+    return FolderStore(location)
+
+
+def load_index(location: Path | str, model_name: str | None = None) -> Index:
+    """The live index at a folder or Milvus location."""
+    return open_store(location).load(model_name)

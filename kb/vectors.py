@@ -41,6 +41,17 @@ class FaissVectors:
             floor = min(found.values()) - 0.01 if found else 0.0
             return np.array([found.get(int(i), floor) for i in ids], np.float32)
 
+    def take(self, ids) -> np.ndarray:
+        """The stored vectors of chunks `ids` (what the next build reuses)."""
+        import faiss
+
+        ids = np.asarray(ids, np.int64)
+        if not len(ids):
+            return np.zeros((0, self.dim), np.float32)
+        if isinstance(self.faiss, faiss.IndexIVF):
+            self.faiss.make_direct_map()
+        return self.faiss.reconstruct_batch(ids)
+
     def all(self) -> np.ndarray:
         """Every stored vector in position order, for reuse by the next build."""
         import faiss

@@ -21,14 +21,14 @@ def _relevant(path: str) -> bool:
     return p.suffix.lower() in SUFFIXES or p.name.endswith(META_SUFFIX) or p.name == MANIFEST
 
 
-def watch(docs: Path, index_dir: Path, on_build=None, on_error=None, model: str | None = None,
+def watch(docs: Path, index_dir: Path | str, on_build=None, on_error=None, model: str | None = None,
           debounce: float = 1.0, stop: threading.Event | None = None, warn=None,
           build_first: bool = True) -> None:
     """Block, rebuilding on changes, until `stop` is set (or forever)."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
-    docs, index_dir = Path(docs), Path(index_dir)
+    docs = Path(docs)
     stop = stop or threading.Event()
     changed = {"at": time.monotonic() if build_first else None}
     lock = threading.Lock()

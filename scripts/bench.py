@@ -411,7 +411,10 @@ def synthetic_index(n: int, real: np.ndarray, sentences: list[list[str]], texts:
                    for p in paras]
     timings["rss_after_chunks_mb"] = rss_mb()
     manifest = {"model": {"name": "synthetic", "dim": real.shape[1]}}
-    return Index(Path("."), "synthetic", manifest, docs, chunks, faiss_index, lexical), truth, timings
+    from kb.vectors import FaissVectors
+
+    return (Index(Path("."), "synthetic", manifest, docs, chunks, FaissVectors(faiss_index, real.shape[1]), lexical),
+            truth, timings)
 
 
 def step_scale(n: int, index_dir: Path) -> dict:
@@ -456,13 +459,13 @@ def step_scale(n: int, index_dir: Path) -> dict:
     approx = []
     for q in queries:
         t = time.perf_counter()
-        _, ids = index.faiss_index.search(q[None, :].astype(np.float32), 10)
+        _, ids = index.dense.faiss.search(q[None, :].astype(np.float32), 10)
         faiss_lat.append((time.perf_counter() - t) * 1000)
         approx.append(ids[0])
     recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, truth)]))
     s = ms_stats(lat)
-    return {"chunks": n, "faiss_index": type(index.faiss_index).__name__,
-            "nprobe": getattr(index.faiss_index, "nprobe", None), "build_seconds": round(build_s, 1),
+    return {"chunks": n, "faiss_index": type(index.dense.faiss).__name__,
+            "nprobe": getattr(index.dense.faiss, "nprobe", None), "build_seconds": round(build_s, 1),
             **timings, "peak_rss_mb": rss_built, "search_excluding_embedding": s,
             "faiss_only": ms_stats(faiss_lat), "recall@10_vs_exact": round(recall, 4),
             "targets": {"p95_ms": 50, "peak_mb": 6144, "recall@10": 0.95},

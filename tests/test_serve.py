@@ -1,40 +1,17 @@
 """`kb serve` as a user starts it: a real process, waitress, and --watch picking up a new report."""
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
+from helpers import free_port as _free_port
+from helpers import get_json as _get
+from helpers import wait_for as _wait
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str):
-    with urllib.request.urlopen(url, timeout=10) as res:
-        return json.loads(res.read())
-
-
-def _wait(predicate, limit=120):
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except OSError:
-            pass
-        time.sleep(0.3)
-    return False
 
 
 def test_kb_serve_with_watch(tmp_path, report_dir, built_index):

@@ -18,7 +18,8 @@ SECURITY_HEADERS = {
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app for one index. `config` keys: INDEX (folder), DOCS (reports folder),
+    """Build the app for one index. `config` keys: INDEX (a folder, or a Milvus location: milvus:PATH.db,
+    http://HOST:PORT), DOCS (reports folder),
     MODEL (model name, default: the one the index was built with), ADMIN_TOKEN
     (enables POST /api/reindex; default: $KB_ADMIN_TOKEN), RELOAD_SECONDS, LOG_QUERIES (query text in
     the access log; default: unless $KB_LOG_QUERIES=0), AUTH (a sign-in file: readers must sign in and
@@ -45,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    app.extensions["kb"] = IndexHolder(Path(app.config["INDEX"]), app.config["MODEL"],
+    app.extensions["kb"] = IndexHolder(str(app.config["INDEX"]), app.config["MODEL"],
                                        reload_seconds=app.config["RELOAD_SECONDS"])
 
     from . import api, limits, observe, pages

@@ -97,9 +97,10 @@ def api_status():
 def healthz():
     try:
         index = holder().get()
+        live = holder().ping()  # the store itself (a Milvus server) answers now
     except KbError as exc:
         return error(503, "index_unavailable", str(exc))
-    return jsonify({"status": "ok", "version": index.version})
+    return jsonify({"status": "ok", "version": index.version, **({"switching_to": live} if live != index.version else {})})
 
 
 @bp.post("/api/reindex")
@@ -115,7 +116,7 @@ def api_reindex():
     try:
         from kb.build import build
 
-        stats = build(current_app.config["DOCS"], holder().root, holder().get().model_name)
+        stats = build(current_app.config["DOCS"], holder().store, holder().get().model_name)
         holder().refresh()
     except KbError as exc:
         return error(422, "build_failed", str(exc))

@@ -1,9 +1,10 @@
 """The live index of a running server, swapped for a newer version without a restart.
 
-A build switches index/CURRENT atomically; the holder notices (at most once per
-`reload_seconds`), loads the new version beside the old one and swaps the
-reference. Requests already running keep the index they started with, so none
-fails during the switch.
+A build switches the live version atomically (index/CURRENT, or the Milvus alias); the holder
+notices (at most once per `reload_seconds`), loads the new version beside the old one and swaps the
+reference. Requests already running keep the index they started with, so none fails during the
+switch. Against Milvus the holder keeps documents and the chunk list only (kb/milvus.py): replicas
+on several machines answer alike and follow the same alias.
 """
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ def _give_back_memory() -> None:
 
 
 class IndexHolder:
-    def __init__(self, root: Path, model: str | None = None, reload_seconds: float = 1.0):
-        self.root = Path(root)
+    def __init__(self, root: Path | str, model: str | None = None, reload_seconds: float = 1.0):
+        self.root = str(root)  # a folder or a Milvus location
+        self.store = store.open_store(self.root)
         self.model = model
         self.reload_seconds = reload_seconds
         self._index: store.Index | None = None
@@ -60,10 +62,10 @@ class IndexHolder:
                 return self._index
             self._checked = time.monotonic()
             try:
-                version = store.current_version(self.root)
+                version = self.store.version()
                 if self._index is None or version != self._index.version:
                     swapped = self._index is not None
-                    self._index = store.load(self.root, self.model)
+                    self._index = self.store.load(self.model)
                     self._trim_at = time.monotonic() + TRIM_AFTER if swapped else None
                 elif self._trim_at and time.monotonic() > self._trim_at:
                     self._trim_at = None
@@ -74,6 +76,14 @@ class IndexHolder:
                 if self._index is None:
                     raise
             return self._index
+
+    def ping(self) -> str:
+        """The live version, asked of the store now (what /healthz reports): raises KbError when the
+        store cannot be reached or holds no index."""
+        version = self.store.version()
+        if version is None:
+            raise KbError(f"no index in {self.root}")
+        return version
 
     def embedder(self):
         from kb.embedding import load_embedder
