@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 import zlib
@@ -46,6 +47,8 @@ BATCH = 1000
 HNSW = {"M": 16, "efConstruction": 200}
 EF = 128  # search breadth: FAISS's exact top 10 within a few ranks
 MAX_LIMIT = 16384  # the most hits Milvus returns for one search
+BM25_DEPTH = 2000  # BM25 hits asked for: every chunk that scores, up to this many (deeper ones count 0;
+# asking Milvus for 16,384 costs 3x the time at any size, and search ranks a few hundred candidates)
 PART = 60_000  # characters of a catalog row (Milvus's VARCHAR holds 65,535 bytes)
 KEEP_VERSIONS = 2
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,100}")
@@ -128,12 +131,26 @@ class ChunkFilter:
         return f"pos in {_literal(np.flatnonzero(mask).tolist())}"
 
 
+def dense_index(chunks: int) -> str:
+    """The vector index a collection of `chunks` gets: exact (FLAT) while exact search is fast enough,
+    as the folder index does (kb.store.EXACT_LIMIT), HNSW beyond; KB_MILVUS_INDEX=FLAT|HNSW decides.
+    Exact search also keeps a search within a few reports exact: milvus-lite filters HNSW's hits after
+    the graph search, so a report of 3% of the chunks got 52 of its 100 nearest (gov-2026 library)."""
+    from .store import EXACT_LIMIT
+
+    chosen = (os.environ.get("KB_MILVUS_INDEX") or "auto").upper()
+    if chosen not in ("AUTO", "FLAT", "HNSW"):
+        raise KbError(f"KB_MILVUS_INDEX is FLAT, HNSW or auto, not {chosen!r}")
+    return chosen if chosen != "AUTO" else ("FLAT" if chunks <= EXACT_LIMIT else "HNSW")
+
+
 class MilvusVectors:
     """The dense side in Milvus (kb/vectors.py's interface)."""
 
     def __init__(self, client, collection: str, dim: int, count: int, chunk_filter: ChunkFilter, location: str):
         self.client, self.collection, self.dim, self.count = client, collection, dim, count
         self.filter, self.location = chunk_filter, location
+        self._last = threading.local()
 
     def ask(self, method: str, *args, **kwargs):
         """Search or query the collection; one that a restarted Milvus released is loaded again."""
@@ -150,20 +167,31 @@ class MilvusVectors:
     def nearest(self, qv: np.ndarray, n: int, mask: np.ndarray | None = None) -> dict[int, float]:
         if mask is not None and not mask.any():
             return {}
+        # HNSW filtered after the graph search (milvus-lite) needs a breadth of n over the share searched
+        share = 1.0 if mask is None else max(float(mask.mean()), 1e-6)
+        ef = int(min(MAX_LIMIT, max(EF, n) / share))
         hits = self.ask("search", [qv[0].tolist()], anns_field="vec", limit=min(n, MAX_LIMIT),
                         filter=self.filter.where(mask), output_fields=["pos"],
-                        search_params={"metric_type": "IP", "params": {"ef": max(EF, n)}})
+                        search_params={"metric_type": "IP", "params": {"ef": ef}})
         return {int(h["pos"]): float(h["distance"]) for h in hits[0]}
 
     def rows(self, ids, field: str) -> dict[int, object]:
-        """`field` of the chunks at positions `ids`."""
-        out = {}
-        ids = [int(i) for i in ids]
+        """`field` of the chunks at positions `ids`. The ranker asks for the vectors and then the terms
+        of the same candidates: both come in one answer, kept for the next call of this thread."""
+        ids = tuple(int(i) for i in ids)
+        last = getattr(self._last, "rows", None)
+        if last is not None and last[0] == ids:
+            return {i: row[field] for i, row in last[1].items()}
+        few = len(ids) <= BATCH  # a search's candidates, not a build reading vectors back
+        fields = ["pos", "vec", "terms"] if few else ["pos", field]
+        found = {}
         for start in range(0, len(ids), BATCH):
-            part = ids[start:start + BATCH]
-            for row in self.ask("query", filter=f"pos in {_literal(part)}", output_fields=["pos", field]):
-                out[int(row["pos"])] = row[field]
-        return out
+            part = list(ids[start:start + BATCH])
+            for row in self.ask("query", filter=f"pos in {_literal(part)}", output_fields=fields):
+                found[int(row["pos"])] = row
+        if few:
+            self._last.rows = (ids, found)
+        return {i: row[field] for i, row in found.items()}
 
     def take(self, ids) -> np.ndarray:
         ids = [int(i) for i in ids]
@@ -222,7 +250,7 @@ class MilvusLexical:
         if weights:
             n = self.vectors.count
             data = {t: w / _idf(n, int(self.df_all[t])) for t, w in weights.items()}
-            hits = self.vectors.ask("search", [data], anns_field="terms", limit=min(bound, MAX_LIMIT),
+            hits = self.vectors.ask("search", [data], anns_field="terms", limit=min(bound, BM25_DEPTH),
                                     filter=self.vectors.filter.where(mask), output_fields=["pos"],
                                     search_params={"metric_type": "IP"})
             for h in hits[0]:
@@ -295,6 +323,16 @@ class MilvusStore:
         if self._client is None:
             self._client = connect(self.location)
         return self._client
+
+    def close(self) -> None:
+        """Let go of Milvus; a milvus-lite file is then free for another process to open."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self.location.startswith("milvus:"):
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(os.path.abspath(self.location.removeprefix("milvus:")))
 
     def _collection(self, version: str) -> str:
         return f"{self.alias}__{version}"
@@ -442,7 +480,8 @@ class MilvusStore:
                 schema.add_field("vec", DataType.FLOAT_VECTOR, dim=dim)
                 schema.add_field("terms", DataType.SPARSE_FLOAT_VECTOR)
                 params = client.prepare_index_params()
-                params.add_index("vec", index_type="HNSW", metric_type="IP", params=HNSW)
+                kind = dense_index(len(chunks))
+                params.add_index("vec", index_type=kind, metric_type="IP", params=HNSW if kind == "HNSW" else {})
                 params.add_index("terms", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
                 client.create_collection(collection, schema=schema, index_params=params)
                 by_id = {d.doc_id: d for d in documents}

@@ -10,8 +10,10 @@ model), incremental (one edited paragraph), query (in process, over HTTP, beside
 embedding), backends (the torch path beside the ONNX path: chunks/s, vector cosine, seed_dev and with
 --cmrc CMRC 2018 dev), cold (process start to answer, both backends), load (scripts/loadtest.py,
 8 clients, both backends: requests/s and RSS), gpu (kb build --device cuda, where a GPU is), scale
-(synthetic 100k / 1M chunks), peer (txtai's hybrid search on the same chunks and model), scan (the
-bundled report as a 150-dpi scan). `--only backends,cold,load` is issue 14's table. Timings live
+(synthetic 100k / 1M chunks), milvus (synthetic 100k chunks written as a folder index and into
+milvus-lite, each loaded by a replica process: write time, load time, RSS, search p50/p95; needs the
+`milvus` extra), peer (txtai's hybrid search on the same chunks and model), scan (the bundled report as
+a 150-dpi scan). `--only backends,cold,load` is issue 14's table. Timings live
 here, never in tests.
 """
 from __future__ import annotations
@@ -46,8 +48,8 @@ def ms_stats(values):
     return {"p50_ms": pct(values, 50), "p95_ms": pct(values, 95), "n": len(values)}
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
@@ -258,6 +260,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_port(port: int, limit: float = 60) -> None:
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def wait_http(url: str, proc, limit: float = 180) -> float:
@@ -472,6 +485,103 @@ def step_scale(n: int, index_dir: Path) -> dict:
             "met": s["p95_ms"] <= 50 and rss_built <= 6144 and recall >= 0.95}
 
 
+def step_milvus(n: int, index_dir: Path, work: Path) -> dict:
+    """The same synthetic n chunks as `scale`, written as a folder index and into milvus-lite
+    (kb/milvus.py); then each is loaded by a fresh process, as a `kb serve` replica would, which
+    answers the same questions (query vectors given: latency excludes embedding) and reports its RSS.
+    The Milvus replica talks to `milvus-lite server` in its own process and holds documents and the
+    chunk list, no vectors and no BM25 arrays."""
+    from kb import store
+    from kb.chunking import sentences as sentence_spans
+    from kb.lexical import tokenize
+
+    try:
+        from kb.milvus import MilvusStore, _pymilvus
+
+        _pymilvus()
+    except Exception as exc:
+        return {"milvus": f"not installed ({exc})"}
+
+    base = store.load(index_dir)
+    real = base.vectors()
+    texts = []
+    for d in base.documents.values():
+        for p in d.paragraphs:
+            texts += [p.text[s:e] for s, e in sentence_spans(p.text)]
+    sentences = [tokenize(s) for s in texts]
+    rng = np.random.default_rng(1)
+    anchors = real[rng.integers(0, len(real), 200)]
+    queries = anchors + rng.standard_normal(anchors.shape, dtype=np.float32) * (0.5 / np.sqrt(real.shape[1]))
+    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+    qtexts = [texts[i][:60] for i in rng.integers(0, len(texts), len(queries))]
+    index, truth, _ = synthetic_index(n, real, sentences, texts, queries)
+    vectors, documents = index.vectors(), list(index.documents.values())
+    manifest = {**base.manifest, "counts": {"documents": len(documents), "chunks": n}}
+    out = {"chunks": n}
+    for name, target in (("folder", store.FolderStore(work / "scale-folder")),
+                         ("milvus", MilvusStore(f"milvus:{work / 'scale-milvus.db'}"))):
+        t = time.perf_counter()
+        target.write(manifest, documents, index.chunks, vectors, index.lexical, {})
+        out[f"{name}_write_seconds"] = round(time.perf_counter() - t, 1)
+        if name == "milvus":
+            target.close()
+    np.save(work / "scale-queries.npy", queries)
+    np.save(work / "scale-truth.npy", np.asarray(truth))
+    (work / "scale-texts.json").write_text(json.dumps(qtexts, ensure_ascii=False), encoding="utf-8")
+    del index, vectors, documents
+    port = free_port()
+    server = subprocess.Popen([shutil.which("milvus-lite") or "milvus-lite", "server", "--data-dir",
+                               str(work / "scale-milvus.db"), "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        for name, location in (("folder", str(work / "scale-folder")), ("milvus", f"http://127.0.0.1:{port}")):
+            run = subprocess.run([sys.executable, __file__, "--replica", location, "--index", str(work)],
+                                 capture_output=True, text=True)
+            out[name] = (json.loads(run.stdout.strip().splitlines()[-1]) if run.returncode == 0
+                         else {"error": run.stderr.strip().splitlines()[-3:]})
+        out["milvus_lite_server_rss_mb"] = rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(30)
+    return out
+
+
+def step_replica(location: str, work: Path) -> dict:
+    """One replica's view of an index (see step_milvus): load time, RSS, search latency, recall."""
+    from kb.search import search
+    from kb.store import open_store
+
+    queries, truth = np.load(work / "scale-queries.npy"), np.load(work / "scale-truth.npy")
+    texts = json.loads((work / "scale-texts.json").read_text(encoding="utf-8"))
+    rss_start = rss_mb()
+    t = time.perf_counter()
+    index = open_store(location).load()
+    load_s = time.perf_counter() - t
+    rss_loaded = rss_mb()
+
+    class Precomputed:
+        vec = None
+
+        def encode_queries(self, _):
+            return self.vec[None, :]
+
+    emb = Precomputed()
+    lat, dense_lat, recall = [], [], []
+    for q, text, exact in zip(queries, texts, truth):
+        emb.vec = q
+        t = time.perf_counter()
+        search(index, emb, text, 10)
+        lat.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        top = index.dense.nearest(q[None, :], 10)
+        dense_lat.append((time.perf_counter() - t) * 1000)
+        recall.append(len(set(top) & set(exact.tolist())) / 10)
+    return {"load_seconds": round(load_s, 1), "rss_before_load_mb": rss_start, "rss_loaded_mb": rss_loaded,
+            "rss_after_searches_mb": rss_mb(), "search_excluding_embedding": ms_stats(lat),
+            "dense_only": ms_stats(dense_lat), "recall@10_vs_exact": round(float(np.mean(recall)), 4)}
+
+
 def step_peer(work: Path, embedder) -> dict:
     """txtai's hybrid search over the same chunks with the same model, beside kb, in one run."""
     from kb import store
@@ -566,7 +676,8 @@ def step_scan(work: Path, dpi: int = 150) -> dict:
             "paragraphs_of_text_file": len(text.paragraphs), "headings_found": f"{sum(h in found for h in headings)}/{len(headings)}"}
 
 
-STEPS = ("model", "build", "incremental", "query", "backends", "cold", "load", "gpu", "scale", "peer", "scan")
+STEPS = ("model", "build", "incremental", "query", "backends", "cold", "load", "gpu", "scale", "milvus", "peer",
+         "scan")
 
 
 def table(results: dict) -> str:
@@ -585,10 +696,15 @@ def table(results: dict) -> str:
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None)
 @click.option("--json-out", type=click.Path(path_type=Path), default=None)
 @click.option("--cmrc", is_flag=True, help="backends: also kb eval on CMRC 2018 dev per backend (about 10 minutes).")
-def main(only, scale_sizes, scale_one, index_dir, json_out, cmrc):
+@click.option("--milvus-sizes", default="100000", show_default=True, help="milvus: synthetic index sizes.")
+@click.option("--replica", default=None, help="(internal) load this index as a replica, for the milvus step.")
+def main(only, scale_sizes, scale_one, index_dir, json_out, cmrc, milvus_sizes, replica):
     CMRC_DEV[0] = cmrc
     if scale_one:
         print(json.dumps(step_scale(scale_one, index_dir), ensure_ascii=False))
+        return
+    if replica:
+        print(json.dumps(step_replica(replica, index_dir), ensure_ascii=False))
         return
     steps = [s for s in only.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
@@ -618,6 +734,9 @@ def main(only, scale_sizes, scale_one, index_dir, json_out, cmrc):
                                      capture_output=True, text=True)
                 results[f"scale_{n}"] = (json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0
                                          else {"error": out.stderr.strip().splitlines()[-1:]})
+        if "milvus" in steps:
+            for n in [int(x) for x in milvus_sizes.split(",")]:
+                results[f"milvus_{n}"] = step_milvus(n, work / "index", work)
         if "peer" in steps:
             results["peer"] = step_peer(work, embedder)
         if "scan" in steps:

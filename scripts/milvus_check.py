@@ -15,7 +15,7 @@ a gold string or is the gold document):
   the sparse vector of its kb terms, inner product (the same scores as kb's, computed by Milvus).
 and dense alone, kb's FAISS index beside Milvus's HNSW index (M 16, ef 64) over the same vectors, with
 how many of FAISS's first 10 chunks Milvus also returns; and kb's whole search (fusion, ranker, one
-result per paragraph) with its dense side in FAISS and in Milvus (kb/milvus.py, through `index.dense`).
+result per paragraph) on the folder index and on the same index copied into Milvus (kb/milvus.py).
 Also times building the collection and answering.
 """
 from __future__ import annotations
@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kb import store  # noqa: E402
 from kb.chunking import lexical_text  # noqa: E402
 from kb.evaluate import evaluate, read_questions  # noqa: E402
+from kb.milvus import sparse_rows  # noqa: E402
 
 
 class Hit:
@@ -65,17 +66,6 @@ def kb_bm25(index, depth):
     return fn
 
 
-def sparse_rows(index):
-    """Each chunk's kb BM25 weights as {term id: weight} (bm25s keeps them term by term)."""
-    stored = index.lexical.retriever.scores
-    indptr, indices, data = stored["indptr"], stored["indices"], stored["data"]
-    rows = [dict() for _ in index.chunks]
-    for term in range(len(indptr) - 1):
-        for doc, value in zip(indices[indptr[term]:indptr[term + 1]], data[indptr[term]:indptr[term + 1]]):
-            rows[int(doc)][term] = float(value)
-    return rows
-
-
 @click.command()
 @click.argument("questions", type=click.Path(exists=True, path_type=Path))
 @click.option("--index", "index_dir", type=click.Path(exists=True, path_type=Path), required=True)
@@ -104,7 +94,7 @@ def main(questions, index_dir, depth, limit):
     params.add_index("vec", index_type="HNSW", metric_type="IP", params={"M": 16, "efConstruction": 200})
     client.create_collection("chunks", schema=schema, index_params=params)
     started = time.perf_counter()
-    weights = sparse_rows(index)
+    weights = sparse_rows(index.lexical, len(index.chunks))
     vectors = index.vectors()
     rows = [{"pos": i, "text": lexical_text(index.documents[c.doc_id], c)[:8000], "kb": weights[i] or {0: 0.0},
              "vec": vectors[i].tolist()} for i, c in enumerate(index.chunks)]
@@ -141,7 +131,7 @@ def main(questions, index_dir, depth, limit):
 
     def faiss_dense(q, k, docs):
         t = time.perf_counter()
-        _, ids = index.faiss_index.search(qv[q], depth)
+        _, ids = index.dense.faiss.search(qv[q], depth)
         timings["faiss"] = timings.get("faiss", 0.0) + time.perf_counter() - t
         return paragraphs(index, [int(i) for i in ids[0] if i >= 0], k)
 
@@ -151,32 +141,30 @@ def main(questions, index_dir, depth, limit):
                              search_params={"metric_type": "IP", "params": {"ef": 64}})[0]
         timings["vec"] = timings.get("vec", 0.0) + time.perf_counter() - t
         got = [int(h.pk) for h in hits]
-        _, ids = index.faiss_index.search(qv[q], 10)
+        _, ids = index.dense.faiss.search(qv[q], 10)
         overlap.append(len(set(got[:10]) & set(int(i) for i in ids[0])) / 10)
         return paragraphs(index, got, k)
 
     out["faiss-dense"] = evaluate(qs, faiss_dense)
     out["milvus-hnsw"] = evaluate(qs, milvus_dense)
     client.close()
-    # kb's whole pipeline (fusion, ranker, grouping…) with its dense side in Milvus (kb/milvus.py)
-    import dataclasses
-
-    from kb.milvus import connect, copy_vectors
+    # kb's whole pipeline (fusion, ranker, grouping…) with the index in Milvus (kb/milvus.py)
+    from kb.build import copy_index
     from kb.search import search
+    from kb.store import open_store
 
-    mv = connect(f"milvus:{folder / 'dense.db'}")
-    in_milvus = dataclasses.replace(index)
-    in_milvus.__dict__["dense"] = copy_vectors(index, mv, "kb_vectors")
-    for name, which in (("kb-folder", index), ("kb-milvus-dense", in_milvus)):
+    location = f"milvus:{folder / 'kb.db'}"
+    copy_index(index_dir, location)
+    in_milvus = open_store(location).load()
+    for name, which in (("kb-folder", index), ("kb-milvus", in_milvus)):
         t = time.perf_counter()
         out[name] = evaluate(qs, lambda q, k, docs, which=which: search(which, embedder, q, k))
         timings[name] = time.perf_counter() - t
-    mv.close()
     click.echo(f"{questions.name} over {index_dir} ({len(index.chunks)} chunks; Milvus collection built in "
                f"{built:.1f} s)")
     for name, res in out.items():
         ms = timings.get({"milvus-jieba": "bm25", "milvus-sparse": "kb", "faiss-dense": "faiss", "milvus-hnsw": "vec",
-                          "kb-folder": "kb-folder", "kb-milvus-dense": "kb-milvus-dense"}.get(name, ""), None)
+                          "kb-folder": "kb-folder", "kb-milvus": "kb-milvus"}.get(name, ""), None)
         took = f", {1000 * ms / len(qs):.1f} ms a question" if ms is not None else ""
         click.echo(f"  {name:14s} R@1 {res['recall@1']:.3f}  R@5 {res['recall@5']:.3f}  "
                    f"MRR@10 {res['mrr@10']:.3f}{took}")

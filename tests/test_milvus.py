@@ -35,7 +35,7 @@ def in_milvus(built_index, tmp_path_factory):
     copy_index(built_index, location)
     target = open_store(location)
     yield target.load()
-    target.client.close()
+    target.close()
 
 
 def test_the_same_vectors_neighbours_and_bm25(loaded_index, in_milvus, embedder):
@@ -98,7 +98,7 @@ def test_build_into_milvus_is_incremental_with_versions_and_filters(tmp_path, em
     assert set(open_store(location).load().documents) == {"dalian-2025"}
     target.switch(target.versions()[1]["version"])  # kb rollback
     assert set(open_store(location).load().documents) == {"dalian-2024", "dalian-2025"}
-    target.client.close()
+    target.close()
 
 
 def test_cli_against_a_milvus_file(tmp_path):
