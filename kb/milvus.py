@@ -398,8 +398,8 @@ class MilvusStore:
             check_compatible(manifest, self.location, model_name)
         documents = {d["doc_id"]: _doc_from_json(d) for d in self._read(version, "documents")}
         chunks = [Chunk(**c) for c in self._read(version, "chunks")]
-        vectors = MilvusVectors(self.client, self._ready(self._collection(version)), manifest["model"]["dim"], len(chunks),
-                                ChunkFilter(chunks), self.location)
+        vectors = MilvusVectors(self.client, self._ready(self._collection(version)), manifest["model"]["dim"],
+                                len(chunks), ChunkFilter(chunks), self.location)
         lexical = None
         if not for_build:
             terms = self._read(version, "terms")
@@ -486,11 +486,12 @@ class MilvusStore:
                 client.create_collection(collection, schema=schema, index_params=params)
                 by_id = {d.doc_id: d for d in documents}
                 weights = sparse_rows(lexical, len(chunks))
+                nothing = {len(lexical.retriever.vocab_dict): 1.0}  # a term no question has: Milvus wants one
                 for start in range(0, len(chunks), BATCH):
                     client.insert(collection, [
                         {"pos": i, "key": c.key, "doc_id": c.doc_id, "paragraph": c.paragraph,
                          "year": by_id[c.doc_id].year or 0, "region": by_id[c.doc_id].region or "",
-                         "text": c.text[:16000], "vec": vectors[i].tolist(), "terms": weights[i] or {0: 0.0}}
+                         "text": c.text[:16000], "vec": vectors[i].tolist(), "terms": weights[i] or nothing}
                         for i, c in enumerate(chunks[start:start + BATCH], start)])
                 client.flush(collection)
                 client.load_collection(collection)

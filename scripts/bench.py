@@ -517,7 +517,9 @@ def step_milvus(n: int, index_dir: Path, work: Path) -> dict:
     index, truth, _ = synthetic_index(n, real, sentences, texts, queries)
     vectors, documents = index.vectors(), list(index.documents.values())
     manifest = {**base.manifest, "counts": {"documents": len(documents), "chunks": n}}
-    out = {"chunks": n}
+    from kb.milvus import dense_index
+
+    out = {"chunks": n, "milvus_vector_index": dense_index(n)}
     for name, target in (("folder", store.FolderStore(work / "scale-folder")),
                          ("milvus", MilvusStore(f"milvus:{work / 'scale-milvus.db'}"))):
         t = time.perf_counter()
@@ -567,7 +569,7 @@ def step_replica(location: str, work: Path) -> dict:
             return self.vec[None, :]
 
     emb = Precomputed()
-    lat, dense_lat, recall = [], [], []
+    lat, dense_lat, bm25_lat, recall = [], [], [], []
     for q, text, exact in zip(queries, texts, truth):
         emb.vec = q
         t = time.perf_counter()
@@ -577,9 +579,13 @@ def step_replica(location: str, work: Path) -> dict:
         top = index.dense.nearest(q[None, :], 10)
         dense_lat.append((time.perf_counter() - t) * 1000)
         recall.append(len(set(top) & set(exact.tolist())) / 10)
+        t = time.perf_counter()
+        index.lexical.scores(text)
+        bm25_lat.append((time.perf_counter() - t) * 1000)
     return {"load_seconds": round(load_s, 1), "rss_before_load_mb": rss_start, "rss_loaded_mb": rss_loaded,
             "rss_after_searches_mb": rss_mb(), "search_excluding_embedding": ms_stats(lat),
-            "dense_only": ms_stats(dense_lat), "recall@10_vs_exact": round(float(np.mean(recall)), 4)}
+            "dense_only": ms_stats(dense_lat), "bm25_only": ms_stats(bm25_lat),
+            "recall@10_vs_exact": round(float(np.mean(recall)), 4)}
 
 
 def step_peer(work: Path, embedder) -> dict:

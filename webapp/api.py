@@ -100,7 +100,8 @@ def healthz():
         live = holder().ping()  # the store itself (a Milvus server) answers now
     except KbError as exc:
         return error(503, "index_unavailable", str(exc))
-    return jsonify({"status": "ok", "version": index.version, **({"switching_to": live} if live != index.version else {})})
+    switching = {"switching_to": live} if live != index.version else {}
+    return jsonify({"status": "ok", "version": index.version, **switching})
 
 
 @bp.post("/api/reindex")
