@@ -3,7 +3,8 @@
 (kb/store.py FolderStore), so that building, searching and serving do not know which one answers.
 
     alias  kb  ──►  kb__v20261130120000_1a2b3c4d           one row per chunk: pos (its position),
-                                                           key, doc_id, paragraph, year, region, text,
+                                                           key, doc_id, paragraph, year, region,
+                                                           section (its heading path), text,
                                                            vec (HNSW, inner product = cosine) and
                                                            terms (kb's BM25 weights, a sparse vector)
                     kb__v20261130120000_1a2b3c4d__catalog  the version's manifest, documents with
@@ -476,6 +477,7 @@ class MilvusStore:
                 schema.add_field("paragraph", DataType.INT64)
                 schema.add_field("year", DataType.INT64)
                 schema.add_field("region", DataType.VARCHAR, max_length=64)
+                schema.add_field("section", DataType.VARCHAR, max_length=8192)
                 schema.add_field("text", DataType.VARCHAR, max_length=65535)
                 schema.add_field("vec", DataType.FLOAT_VECTOR, dim=dim)
                 schema.add_field("terms", DataType.SPARSE_FLOAT_VECTOR)
@@ -491,6 +493,7 @@ class MilvusStore:
                     client.insert(collection, [
                         {"pos": i, "key": c.key, "doc_id": c.doc_id, "paragraph": c.paragraph,
                          "year": by_id[c.doc_id].year or 0, "region": by_id[c.doc_id].region or "",
+                         "section": by_id[c.doc_id].paragraphs[c.paragraph - 1].section_path[:2000],
                          "text": c.text[:16000], "vec": vectors[i].tolist(), "terms": weights[i] or nothing}
                         for i, c in enumerate(chunks[start:start + BATCH], start)])
                 client.flush(collection)
