@@ -64,6 +64,13 @@ def test_build_json_and_status_after_edit(run, tmp_path, report_dir, built_index
     assert {k: data[k] for k in ("documents", "embedded", "removed")} == {"documents": 2, "embedded": 1,
                                                                            "removed": 0}
     assert set(data) >= {"documents", "paragraphs", "chunks", "embedded", "reused", "removed", "seconds"}
+    kept = json.loads(run("status", "--json", "--docs", docs, "--index", index).output)["versions"]
+    assert [v["live"] for v in kept] == [True, False] and kept[0]["documents"] == 2 and kept[1]["documents"] == 1
+    back = run("rollback", "--index", index)
+    assert back.exit_code == 0 and kept[1]["version"] in back.output
+    found = json.loads(run("search", "--json", "口袋公园200座", "--docs", docs, "--index", index).output)
+    assert {r["doc_id"] for r in found["results"]} == {"shenyang-2024"}  # the version before the new report
+    assert run("rollback", "--index", index).exit_code != 0  # nothing older kept
 
 
 @pytest.mark.parametrize("args, message", [
