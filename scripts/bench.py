@@ -430,12 +430,12 @@ def synthetic_index(n: int, real: np.ndarray, sentences: list[list[str]], texts:
             truth, timings)
 
 
-def step_scale(n: int, index_dir: Path) -> dict:
-    """Run in its own process so peak memory is this step's alone (no model is loaded)."""
+def synthetic_material(index_dir: Path):
+    """What synthetic indexes are made of: the built index, its vectors, its sentences (text and BM25
+    terms), and 200 questions (vectors near real chunks, texts from real sentences)."""
     from kb import store
     from kb.chunking import sentences as sentence_spans
     from kb.lexical import tokenize
-    from kb.search import search
 
     base = store.load(index_dir)
     real = base.vectors()
@@ -449,6 +449,14 @@ def step_scale(n: int, index_dir: Path) -> dict:
     queries = anchors + rng.standard_normal(anchors.shape, dtype=np.float32) * (0.5 / np.sqrt(real.shape[1]))
     queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
     qtexts = [texts[i] for i in rng.integers(0, len(texts), len(queries))]
+    return base, real, texts, sentences, queries, qtexts
+
+
+def step_scale(n: int, index_dir: Path) -> dict:
+    """Run in its own process so peak memory is this step's alone (no model is loaded)."""
+    from kb.search import search
+
+    base, real, texts, sentences, queries, qtexts = synthetic_material(index_dir)
     t = time.perf_counter()
     index, truth, timings = synthetic_index(n, real, sentences, texts, queries)
     build_s = time.perf_counter() - t
@@ -492,8 +500,6 @@ def step_milvus(n: int, index_dir: Path, work: Path) -> dict:
     The Milvus replica talks to `milvus-lite server` in its own process and holds documents and the
     chunk list, no vectors and no BM25 arrays."""
     from kb import store
-    from kb.chunking import sentences as sentence_spans
-    from kb.lexical import tokenize
 
     try:
         from kb.milvus import MilvusStore, _pymilvus
@@ -502,18 +508,8 @@ def step_milvus(n: int, index_dir: Path, work: Path) -> dict:
     except Exception as exc:
         return {"milvus": f"not installed ({exc})"}
 
-    base = store.load(index_dir)
-    real = base.vectors()
-    texts = []
-    for d in base.documents.values():
-        for p in d.paragraphs:
-            texts += [p.text[s:e] for s, e in sentence_spans(p.text)]
-    sentences = [tokenize(s) for s in texts]
-    rng = np.random.default_rng(1)
-    anchors = real[rng.integers(0, len(real), 200)]
-    queries = anchors + rng.standard_normal(anchors.shape, dtype=np.float32) * (0.5 / np.sqrt(real.shape[1]))
-    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
-    qtexts = [texts[i][:60] for i in rng.integers(0, len(texts), len(queries))]
+    base, real, texts, sentences, queries, qtexts = synthetic_material(index_dir)
+    qtexts = [t[:60] for t in qtexts]
     index, truth, _ = synthetic_index(n, real, sentences, texts, queries)
     vectors, documents = index.vectors(), list(index.documents.values())
     manifest = {**base.manifest, "counts": {"documents": len(documents), "chunks": n}}
