@@ -320,9 +320,7 @@ def write(root: Path, manifest: dict, documents: list[Document], chunks: list[Ch
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _write(root / "CURRENT.tmp", name + "\n")
-    os.replace(root / "CURRENT.tmp", root / "CURRENT")
-    _fsync_dir(root)
+    switch(root, name)
     _prune(versions, name)
     return name
 
@@ -415,7 +413,7 @@ def versions(root: Path) -> list[dict]:
 
 
 def switch(root: Path, version: str) -> None:
-    """Make a kept version the live one (`kb rollback`)."""
+    """Make a written version the live one, atomically (after a build; `kb rollback`)."""
     root = Path(root)
     if not (root / "versions" / version / "manifest.json").is_file():
         raise KbError(f"no version {version!r} in {root} (kb status lists the versions kept)")
