@@ -4,11 +4,13 @@ Reciprocal rank fusion with a hand-set weight ranked well on the questions it wa
 worse on others; a question about this year's plan was often answered from last year's review.
 Here each candidate chunk is described by a few numbers (its dense and BM25 scores and ranks,
 how much of the question it covers, whether it has the question's figures, whether a clause of it
-with the question's words gives a figure when the question asks for one, whether its section
-names the question's words, whether the question's time — 今年/计划/目标 or 去年/完成/比上年 —
-matches the part of the report the chunk is in, and whether that part speaks about a year the
-question names: exactly, or within a five-year span, kb/timeframe.py) and scored by weights that
-scripts/train_ranker.py learned from training questions only. The weights ship as JSON.
+with the question's words gives a figure when the question asks for one (an English question's
+words read as the report terms the lexicon gives for them), whether its section names the
+question's words, whether the question names its document's title (the longest title it names),
+whether the question's time — 今年/计划/目标 or 去年/完成/比上年 — matches the part of the report
+the chunk is in, and whether that part speaks about a year the question names: exactly, or within
+a five-year span, kb/timeframe.py) and scored by weights that scripts/train_ranker.py learned from
+training questions only. The weights ship as JSON.
 """
 from __future__ import annotations
 
@@ -24,12 +26,13 @@ from .figures import answer_strength
 from .fusion import is_english
 from .highlight import query_terms
 from .lexical import fold, tokenize
+from .lexicon import expand
 
 RANKER_FILE = Path(__file__).with_name("weights") / "ranker.json"
 
 FEATURES = (
     "dense", "dense_rr", "dense_rank", "bm25", "bm25_rr", "bm25_rank", "bm25_known", "matched", "numbers", "section", "answers",
-    "plan_in_plan", "plan_in_review", "review_in_review", "review_in_plan", "year_exact", "year_span",
+    "title", "plan_in_plan", "plan_in_review", "review_in_review", "review_in_plan", "year_exact", "year_span",
     "year_fits", "year_clashes",
     "en_dense", "en_dense_rr", "en_dense_rank", "en_bm25", "en_bm25_rr", "en_bm25_rank", "en_matched",
 )
@@ -48,6 +51,8 @@ REVIEW_WORDS = re.compile(r"去年|上年|过去一年|完成|实现|比上年|�
 ASKS_FIGURE = re.compile(r"多少|几|百分之|比重|占比|增长|下降|增速|增幅|涨幅|目标|指标|产值|总值|规模|总量|收入|[率%％]|"
                          r"how (?:much|many)|percent|growth|rate|target|share", re.I)
 YEARS = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+# "大曲车站 (青森县)": a reader names the thing, not the note that tells two of that name apart
+DISAMBIGUATION = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 NUMBERS = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -93,6 +98,22 @@ def _year_match(query: str, about: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return exact, span
 
 
+@lru_cache(maxsize=65536)
+def title_name(title: str) -> str:
+    """A document's title as a question would name it (folded, no disambiguation note); "" when
+    too short to mean anything on its own."""
+    name = fold(DISAMBIGUATION.sub("", title)).strip()
+    return name if len(name) >= 2 else ""
+
+
+def _titles_named(query: str, docs: list) -> np.ndarray:
+    """Per candidate: does the question name its document's title, and no candidate's longer title
+    that holds it (德龙烟铁路 names 龙烟铁路 too)?"""
+    q = fold(query)
+    named = np.array([len(n) if n and n in q else 0 for n in (title_name(d.title) for d in docs)])
+    return ((named > 0) & (named == named.max())).astype(np.float32) if len(named) else named.astype(np.float32)
+
+
 def _rank_features(scores: dict[int, float], ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """1/(1+rank) and RRF_K/(RRF_K+rank) of each of `ids` in the list `scores` ranks (0 if not in it)."""
     order = {c: r for r, c in enumerate(sorted(scores, key=scores.get, reverse=True), 1)}
@@ -118,12 +139,16 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     matched = index.lexical.matched(query, ids, mask)
     q_numbers = set(NUMBERS.findall(YEARS.sub(" ", fold(query))))  # years are the time features' part
     terms = [t for t in tokenize(query) if not t.isdigit()]
-    asked = [t for t in query_terms(query) if not YEARS.search(t)] if ASKS_FIGURE.search(query) else []
+    english = float(is_english(query))
+    # an English question's words as the report terms the lexicon gives for them (as BM25 sees it)
+    said = " ".join(expand(query)) if english else query
+    asked = [t for t in query_terms(said) if not YEARS.search(t)] if ASKS_FIGURE.search(query) else []
     chunks = [index.chunks[int(i)] for i in ids]
     docs = [index.documents[c.doc_id] for c in chunks]
     numbers = np.zeros(len(ids), np.float32)
     section = np.zeros(len(ids), np.float32)
     answers = np.array([answer_strength(c.text, asked) for c in chunks], np.float32)
+    title = _titles_named(query, docs)
     for j, (c, d) in enumerate(zip(chunks, docs)):
         if q_numbers:
             numbers[j] = len(q_numbers & set(NUMBERS.findall(fold(c.text)))) / len(q_numbers)
@@ -138,13 +163,12 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     # an outcome in the review (of the next year's report)
     fits = np.maximum(plan_q * (1 - review_q) * in_plan, review_q * (1 - plan_q) * in_review)
     clashes = np.maximum(plan_q * (1 - review_q) * in_review, review_q * (1 - plan_q) * in_plan)
-    english = float(is_english(query))
     bm_norm = bm / bm.max() if bm.max() > 0 else bm
     # English questions get their own weights for the retrievers' evidence: BM25 sees them only
     # through the learned lexicon's Chinese words, the dense side sees them whole
     x = np.column_stack([
         cos, dense_rr, dense_rrf, bm_norm, bm_rr, bm_rank, bm_norm * coverage, matched,
-        numbers, section, answers, plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
+        numbers, section, answers, title, plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
         year_exact, year_span, year_exact * fits, year_exact * clashes,
         english * cos, english * dense_rr, english * dense_rrf, english * bm_norm, english * bm_rr,
         english * bm_rank, english * matched,

@@ -55,6 +55,10 @@ def test_features_see_a_clause_that_answers_with_a_figure(loaded_index, embedder
     assert w_of("answers") > 0  # learned: a clause that gives the asked figure counts for its chunk
     ids, f = _features(loaded_index, embedder, "居家养老服务全覆盖")  # asks for no figure
     assert not f["answers"].any()
+    # an English question, through the report terms the lexicon gives for its words
+    ids, f = _features(loaded_index, embedder, "What is this year's GDP growth target?")
+    best = loaded_index.chunks[int(ids[np.argmax(f["answers"])])].text
+    assert "主要预期目标是：地区生产总值增长6%以上" in best
 
 
 def w_of(name: str) -> float:
@@ -93,3 +97,31 @@ def test_first_results_do_not_depend_on_how_many_are_asked(loaded_index, embedde
     ten = search(loaded_index, embedder, query, k=10, fusion=Fusion(method="learned"))
     fifty = search(loaded_index, embedder, query, k=50, fusion=Fusion(method="learned"))
     assert [r.chunk_id for r in fifty[:10]] == [r.chunk_id for r in ten]
+
+
+def test_a_question_naming_a_title_prefers_that_document(tmp_path, embedder):
+    """Articles named alike (德龙烟铁路 holds 龙烟铁路): the one the question names in full is first."""
+    from kb import store
+    from kb.build import build
+    from kb.ranker import title_name
+
+    rows = [("longyan", "龙烟铁路", "龙烟铁路是连接河北龙关与烟筒山的铁路，全长约50公里，1920年代开始修建，主要运输铁矿石。"),
+            ("delongyan", "德龙烟铁路", "德龙烟铁路是连接山东德州与烟台龙口的铁路，全长约400公里，设计时速120公里，"
+                                      "是山东北部的货运通道。"),
+            ("daqu", "大曲车站 (青森县)", "大曲车站是位于青森县的一个铁路车站，设有两个站台，1926年启用。")]
+    corpus = tmp_path / "wiki.jsonl"
+    corpus.write_text("".join(json.dumps({"id": i, "title": t, "text": x}, ensure_ascii=False) + "\n"
+                              for i, t, x in rows), encoding="utf-8")
+    build(corpus, tmp_path / "index", embedder=embedder)
+    index = store.load(tmp_path / "index")
+    assert title_name("大曲车站 (青森县)") == "大曲车站" and title_name("x") == ""
+
+    query = "德龙烟铁路全长多少公里？"
+    ids, f = _features(index, embedder, query)
+    named = {index.documents[index.chunks[int(i)].doc_id].title for i, v in zip(ids, f["title"]) if v}
+    assert named == {"德龙烟铁路"}  # not 龙烟铁路, which the question holds only as part of a longer title
+    assert w_of("title") > 0  # learned: naming a document's title counts for it
+    top = search(index, embedder, query, k=1, fusion=Fusion(method="learned"))[0]
+    assert "400公里" in top.text
+    ids, f = _features(index, embedder, "大曲车站有几个站台？")
+    assert f["title"].any()
