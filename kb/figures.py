@@ -115,8 +115,8 @@ def answer_strength(text: str, terms: list[str]) -> float:
     """How fully a clause of `text` that gives a figure answers the question (0 to 1; 0 when no
     clause with the question's words gives one): what the ranker learns a weight for, beside how
     much of the question the chunk holds, for questions that ask for a figure."""
-    if not terms:
-        return 0.0
+    if not terms or not any(t in text for t in terms):
+        return 0.0  # no clause can hold the question's words (most candidates: skip reading them)
     found = answer(text, terms, listed=True)
     return found.score / (4 * _weight(" ".join(terms), terms)) if found.figure else 0.0
 
