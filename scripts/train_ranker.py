@@ -3,6 +3,7 @@
     python scripts/make_training_data.py --out /tmp/kbtrain
     python scripts/train_ranker.py prepare --work /tmp/rk    # copies the corpora, builds the indexes
     python scripts/train_ranker.py fit --data /tmp/kbtrain --work /tmp/rk --out kb/weights/ranker.json
+    python scripts/train_ranker.py score --data /tmp/kbtrain --work /tmp/rk [--no-expansion]   # no refit
 
 The indexes are built with the model kb ships, with its adapter (on by default), so the ranker learns
 from the scores it will see beside it. A ranker learned on questions the adapter was trained on
@@ -182,6 +183,10 @@ def _questions(data: Path, gov, cmrc, rng: random.Random, per_source: int, archi
     return kept
 
 
+def _indexes(work: Path) -> dict:
+    return {name: store.load(work / f"idx-{name}") for name in ("gov", "cmrc", "archive")}
+
+
 def _featurise(q: dict, index, embedder) -> dict | None:
     mask = index.doc_mask(set(q["docs"])) if q["docs"] else None
     qv = np.ascontiguousarray(embedder.encode_queries([q["q"]]), np.float32)
@@ -279,8 +284,7 @@ def fit_listwise(items: list[dict], l2: float, start: np.ndarray | None = None,
               "(comma-separated); the others keep the start's.")
 def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int, start: Path | None, learn: str):
     rng = random.Random(seed)
-    indexes = {"gov": store.load(work / "idx-gov"), "cmrc": store.load(work / "idx-cmrc"),
-               "archive": store.load(work / "idx-archive")}
+    indexes = _indexes(work)
     embedder = load_embedder(indexes["gov"].model_name)
     questions = _questions(data, indexes["gov"], indexes["cmrc"], rng, per_source, indexes["archive"])
     items = []
@@ -317,6 +321,37 @@ def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int
                                                  "learned": learn.split(",") if free is not None else "all"},
         "scores": report}, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(dict(zip(FEATURES, np.round(w, 3).tolist()))))
+    print(json.dumps(report, indent=1))
+
+
+@cli.command()
+@click.option("--data", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--work", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--ranker", type=click.Path(exists=True, path_type=Path), default=None,
+              help="A ranker JSON [default: the shipped one].")
+@click.option("--no-expansion", is_flag=True, help="English questions without the learned lexicon (an ablation).")
+@click.option("--per-source", default=1500, show_default=True)
+@click.option("--seed", default=13, show_default=True)
+def score(data: Path, work: Path, ranker: Path | None, no_expansion: bool, per_source: int, seed: int):
+    """R@1 / MRR@10 of a ranker on the training side's questions (train and held-out), refitting nothing."""
+    from kb import lexicon, ranker as ranker_module
+    from kb.ranker import RANKER_FILE
+
+    if no_expansion:  # BM25 and the ranker's features both read English through lexicon.expand
+        lexicon.expand = ranker_module.expand = lambda query: []
+    data_json = json.loads(Path(ranker or RANKER_FILE).read_text(encoding="utf-8"))
+    by_name = dict(zip(data_json["features"], data_json["weights"]))
+    w = np.array([by_name.get(f, 0.0) for f in FEATURES])
+    indexes = _indexes(work)
+    embedder = load_embedder(indexes["gov"].model_name)
+    questions = _questions(data, indexes["gov"], indexes["cmrc"], random.Random(seed), per_source, indexes["archive"])
+    report = {}
+    for split in ("train", "heldout"):
+        for src in ("gov", "en-short", "cmrc", "archive"):
+            items = [it for q in questions if q["split"] == split and q["src"] == src
+                     if (it := _featurise(q, indexes[q["index"]], embedder)) is not None]
+            if items:
+                report[f"{src}/{split}"] = _report(items, {"ranker": lambda it: it["x"] @ w})["ranker"]
     print(json.dumps(report, indent=1))
 
 
