@@ -37,15 +37,46 @@ def _split(word: str, lexicon: dict) -> list[str]:
     return [word] if word in lexicon else [w for w in re.split(r"[-&']", word) if w]
 
 
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _by_stem() -> tuple[dict[str, list[str]], frozenset[str]]:
+    """The lexicon keyed by Snowball stems: a word the translations used in another form ("pipes"
+    where they said "pipe") finds the terms learned for that form, the shorter form's first."""
+    lexicon, untranslated = load_lexicon()
+    stem = _stemmer().stemWord
+    out: dict[str, list[str]] = {}
+    for word in sorted(lexicon, key=len):
+        terms = out.setdefault(stem(word), [])
+        terms += [t for t in lexicon[word] if t not in terms]
+    return out, frozenset(stem(w) for w in untranslated)
+
+
+def _translate(word: str) -> list[str] | None:
+    """The learned terms for `word`, or its stem's; None when the lexicon never met either."""
+    lexicon, untranslated = load_lexicon()
+    if word in lexicon:
+        return lexicon[word]
+    if word in untranslated:
+        return []
+    by_stem, untranslated_stems = _by_stem()
+    stem = _stemmer().stemWord(word)
+    return by_stem.get(stem, [] if stem in untranslated_stems else None)
+
+
 def expand(query: str) -> list[str]:
     """Chinese report terms for the English words of `query` (empty for a Chinese query)."""
     lexicon, _ = load_lexicon()
-    return [term for word in english_words(query) for w in _split(word, lexicon) for term in lexicon.get(w, [])]
+    return [term for word in english_words(query) for w in _split(word, lexicon) for term in _translate(w) or []]
 
 
 def unknown_words(query: str) -> list[str]:
-    """English words of `query` the lexicon never met ("academicians"): BM25 cannot see what they
-    ask for, so they count against how much of the question it knows (LexicalIndex.scores)."""
-    lexicon, untranslated = load_lexicon()
-    return [w for word in english_words(query) for w in _split(word, lexicon)
-            if w not in lexicon and w not in untranslated]
+    """English words of `query` the lexicon never met, in any form ("academicians"): BM25 cannot see
+    what they ask for, so they count against how much of the question it knows (LexicalIndex.scores)."""
+    lexicon, _ = load_lexicon()
+    return [w for word in english_words(query) for w in _split(word, lexicon) if _translate(w) is None]

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import lexicon  # its expand looked up at each call: scripts switch it off (ablations)
 from .figures import answer_strength
 from .fusion import is_english
 from .highlight import query_terms
 from .lexical import fold, tokenize
-from .lexicon import expand
 
 RANKER_FILE = Path(__file__).with_name("weights") / "ranker.json"
 
@@ -141,7 +141,7 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     terms = [t for t in tokenize(query) if not t.isdigit()]
     english = float(is_english(query))
     # an English question's words as the report terms the lexicon gives for them (as BM25 sees it)
-    said = " ".join(expand(query)) if english else query
+    said = " ".join(lexicon.expand(query)) if english else query
     asked = [t for t in query_terms(said) if not YEARS.search(t)] if ASKS_FIGURE.search(query) else []
     chunks = [index.chunks[int(i)] for i in ids]
     docs = [index.documents[c.doc_id] for c in chunks]

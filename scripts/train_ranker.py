@@ -334,11 +334,11 @@ def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int
 @click.option("--seed", default=13, show_default=True)
 def score(data: Path, work: Path, ranker: Path | None, no_expansion: bool, per_source: int, seed: int):
     """R@1 / MRR@10 of a ranker on the training side's questions (train and held-out), refitting nothing."""
-    from kb import lexicon, ranker as ranker_module
+    from kb import lexicon
     from kb.ranker import RANKER_FILE
 
     if no_expansion:  # BM25 and the ranker's features both read English through lexicon.expand
-        lexicon.expand = ranker_module.expand = lambda query: []
+        lexicon.expand = lambda query: []
     data_json = json.loads(Path(ranker or RANKER_FILE).read_text(encoding="utf-8"))
     by_name = dict(zip(data_json["features"], data_json["weights"]))
     w = np.array([by_name.get(f, 0.0) for f in FEATURES])

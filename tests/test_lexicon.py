@@ -29,6 +29,13 @@ def test_words_the_lexicon_never_met_are_told_apart_from_function_words():
     assert unknown_words("How many new academicians did we gain?") == ["academicians"]
 
 
+def test_a_word_in_another_form_finds_what_was_learned_for_its_stem():
+    lexicon, _ = load_lexicon()
+    assert "pipes" not in lexicon and "pipe" in lexicon  # the translations said "pipe"
+    assert set(lexicon["pipe"]) <= set(expand("gas pipes")) and unknown_words("gas pipes") == []
+    assert expand("pipe") == lexicon["pipe"]  # a word learned as it is keeps its own terms
+
+
 def test_words_are_keyed_as_questions_spell_them():
     assert english_words("China's State-Owned enterprises") == ["china", "state-owned", "enterprises"]
 
