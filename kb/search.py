@@ -228,7 +228,7 @@ def _tiered(index: Index, qv, lex, query: str, want: int, tiers: list[np.ndarray
 
 def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,
            mode: str = "hybrid", filters: Filters = Filters(), per_document: bool | None = None,
-           prefer_named: bool = True) -> Results:
+           prefer_named: bool = True, marked: int | None = None) -> Results:
     """Hybrid search over chunks, grouped so each paragraph appears once, at its best chunk.
 
     `mode` is "hybrid", or "dense" / "lexical" alone (for comparisons in kb eval);
@@ -237,7 +237,9 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     keeps one paragraph per report, for questions across reports ("各省…目标"); None
     decides: words such as 各省/历年 say so, and a question that names no report and whose
     candidates spread over many reports (`spread`, by a rule measured on generated questions)
-    is answered per report. The results' `per_document` says which was done.
+    is answered per report. The results' `per_document` says which was done. Only the first
+    `marked` results (all when None) get their highlights and best sentence: the web app asks
+    for 50 to count facets and shows 10.
     """
     query = clean_query(query)
     k = check_k(k)
@@ -298,11 +300,15 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
             page=para.pages[0] if para.pages else None,
             file_url=file_url(doc, para.pages[0]) if para.pages else None,
             about_year=_about(index, i),
-            highlights=tuple(marks := highlights(para.text, terms)),
-            best_sentence=best_sentence(para.text, marks, (chunk.start, chunk.end))))
+            **(_marks(para.text, terms, chunk) if marked is None or len(results) < marked else {})))
         if len(results) == k:
             break
     return results
+
+
+def _marks(text: str, terms: list[str], chunk) -> dict:
+    marks = highlights(text, terms)
+    return {"highlights": tuple(marks), "best_sentence": best_sentence(text, marks, (chunk.start, chunk.end))}
 
 
 def _about(index: Index, i: int) -> tuple[int, int] | None:

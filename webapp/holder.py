@@ -107,5 +107,6 @@ class IndexHolder:
         k = check_k(k)
         filters = make_filters(doc, year, short_name(region))
         index = self.get()
-        wide = search(index, self.embedder(), query, max(k, 50), filters=filters, per_document=per_document)
+        wide = search(index, self.embedder(), query, max(k, 50), filters=filters, per_document=per_document,
+                      marked=k)
         return wide.head(k), facets(wide), round((time.perf_counter() - started) * 1000, 1)
