@@ -168,7 +168,8 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     # through the learned lexicon's Chinese words, the dense side sees them whole
     x = np.column_stack([
         cos, dense_rr, dense_rrf, bm_norm, bm_rr, bm_rank, bm_norm * coverage, matched,
-        numbers, section, answers, title, plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
+        numbers, section, answers, title,
+        plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
         year_exact, year_span, year_exact * fits, year_exact * clashes,
         english * cos, english * dense_rr, english * dense_rrf, english * bm_norm, english * bm_rr,
         english * bm_rank, english * matched,

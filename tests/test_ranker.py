@@ -105,9 +105,10 @@ def test_a_question_naming_a_title_prefers_that_document(tmp_path, embedder):
     from kb.build import build
     from kb.ranker import title_name
 
-    rows = [("longyan", "龙烟铁路", "龙烟铁路是连接河北龙关与烟筒山的铁路，全长约50公里，1920年代开始修建，主要运输铁矿石。"),
-            ("delongyan", "德龙烟铁路", "德龙烟铁路是连接山东德州与烟台龙口的铁路，全长约400公里，设计时速120公里，"
-                                      "是山东北部的货运通道。"),
+    rows = [("longyan", "龙烟铁路",
+             "龙烟铁路是连接河北龙关与烟筒山的铁路，全长约50公里，1920年代开始修建，主要运输铁矿石。"),
+            ("delongyan", "德龙烟铁路",
+             "德龙烟铁路是连接山东德州与烟台龙口的铁路，全长约400公里，设计时速120公里，是山东北部的货运通道。"),
             ("daqu", "大曲车站 (青森县)", "大曲车站是位于青森县的一个铁路车站，设有两个站台，1926年启用。")]
     corpus = tmp_path / "wiki.jsonl"
     corpus.write_text("".join(json.dumps({"id": i, "title": t, "text": x}, ensure_ascii=False) + "\n"
