@@ -187,6 +187,34 @@ def _indexes(work: Path) -> dict:
     return {name: store.load(work / f"idx-{name}") for name in ("gov", "cmrc", "archive")}
 
 
+def _ranker_weights(path: Path) -> np.ndarray:
+    """A ranker JSON's weights in FEATURES' order (a feature it lacks: 0)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    by_name = dict(zip(data["features"], data["weights"]))
+    return np.array([by_name.get(f, 0.0) for f in FEATURES])
+
+
+def _featurise_all(questions: list[dict], indexes: dict, embedder) -> list[dict]:
+    items = []
+    with click.progressbar(questions, label="features") as bar:
+        for q in bar:
+            it = _featurise(q, indexes[q["index"]], embedder)
+            if it is not None:
+                it.update(src=q["src"], split=q["split"])
+                items.append(it)
+    return items
+
+
+def _report_by_source(items: list[dict], score_fns: dict) -> dict:
+    report = {}
+    for split in ("train", "heldout"):
+        for src in ("gov", "en-short", "cmrc", "archive"):
+            sub = [i for i in items if i["split"] == split and i["src"] == src]
+            if sub:
+                report[f"{src}/{split}"] = _report(sub, score_fns)
+    return report
+
+
 def _featurise(q: dict, index, embedder) -> dict | None:
     mask = index.doc_mask(set(q["docs"])) if q["docs"] else None
     qv = np.ascontiguousarray(embedder.encode_queries([q["q"]]), np.float32)
@@ -287,28 +315,13 @@ def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int
     indexes = _indexes(work)
     embedder = load_embedder(indexes["gov"].model_name)
     questions = _questions(data, indexes["gov"], indexes["cmrc"], rng, per_source, indexes["archive"])
-    items = []
-    with click.progressbar(questions, label="features") as bar:
-        for q in bar:
-            it = _featurise(q, indexes[q["index"]], embedder)
-            if it is not None:
-                it.update(src=q["src"], split=q["split"])
-                items.append(it)
-    w0 = None
-    if start is not None:
-        old = json.loads(start.read_text(encoding="utf-8"))
-        by_name = dict(zip(old["features"], old["weights"]))
-        w0 = np.array([by_name.get(f, 0.0) for f in FEATURES])
+    items = _featurise_all(questions, indexes, embedder)
+    w0 = _ranker_weights(start) if start is not None else None
     free = np.array([f in learn.split(",") for f in FEATURES]) if learn and w0 is not None else None
     w = fit_listwise(items, l2, w0, free)
     fns = {"dense": lambda it: it["dense"], "bm25": lambda it: it["bm25"], "rrf (old hybrid)": lambda it: it["rrf"],
            "learned": lambda it: it["x"] @ w}
-    report = {}
-    for split in ("train", "heldout"):
-        for src in ("gov", "en-short", "cmrc", "archive"):
-            sub = [i for i in items if i["split"] == split and i["src"] == src]
-            if sub:
-                report[f"{src}/{split}"] = _report(sub, fns)
+    report = _report_by_source(items, fns)
     out.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(json.dumps([round(float(v), 6) for v in w]).encode()).hexdigest()[:12]
     out.write_text(json.dumps({
@@ -339,20 +352,13 @@ def score(data: Path, work: Path, ranker: Path | None, no_expansion: bool, per_s
 
     if no_expansion:  # BM25 and the ranker's features both read English through lexicon.expand
         lexicon.expand = lambda query: []
-    data_json = json.loads(Path(ranker or RANKER_FILE).read_text(encoding="utf-8"))
-    by_name = dict(zip(data_json["features"], data_json["weights"]))
-    w = np.array([by_name.get(f, 0.0) for f in FEATURES])
+    w = _ranker_weights(ranker or RANKER_FILE)
     indexes = _indexes(work)
     embedder = load_embedder(indexes["gov"].model_name)
     questions = _questions(data, indexes["gov"], indexes["cmrc"], random.Random(seed), per_source, indexes["archive"])
-    report = {}
-    for split in ("train", "heldout"):
-        for src in ("gov", "en-short", "cmrc", "archive"):
-            items = [it for q in questions if q["split"] == split and q["src"] == src
-                     if (it := _featurise(q, indexes[q["index"]], embedder)) is not None]
-            if items:
-                report[f"{src}/{split}"] = _report(items, {"ranker": lambda it: it["x"] @ w})["ranker"]
-    print(json.dumps(report, indent=1))
+    items = _featurise_all(questions, indexes, embedder)
+    report = _report_by_source(items, {"ranker": lambda it: it["x"] @ w})
+    print(json.dumps({name: r["ranker"] for name, r in report.items()}, indent=1))
 
 
 if __name__ == "__main__":
