@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .lexical import fold
+
 NUMBER = r"\d+(?:[.．]\d+)?"  # full-width digits and point as older reports print them: ７．５
 UNITS = ("个百分点", "万亿元", "亿元", "万元", "元", "万人次", "万人", "人", "万户", "户", "万吨", "吨", "亿斤", "万斤",
          "万亩", "亩", "平方公里", "公里", "万千瓦", "千瓦", "个", "家", "所", "项", "倍", "%", "％")
@@ -115,7 +117,7 @@ def answer_strength(text: str, terms: list[str]) -> float:
     """How fully a clause of `text` that gives a figure answers the question (0 to 1; 0 when no
     clause with the question's words gives one): what the ranker learns a weight for, beside how
     much of the question the chunk holds, for questions that ask for a figure."""
-    if not terms or not any(t in text for t in terms):
+    if not terms or not any(t in fold(text) for t in terms):
         return 0.0  # no clause can hold the question's words (most candidates: skip reading them)
     found = answer(text, terms, listed=True)
     return found.score / (4 * _weight(" ".join(terms), terms)) if found.figure else 0.0
@@ -131,21 +133,27 @@ def answer(text: str, terms: list[str], listed: bool = False) -> Answer:
     (a list of targets answers a question about a target), not for a compare cell, which must not
     claim a figure for an item the list does not name. Its figure is the first after the last of
     the question's words in it — or none, when the clause that answers gives no figure (固定资产投资
-    实现正增长): an empty cell, never a figure from a neighbouring clause. Ties go to the first."""
+    实现正增长): an empty cell, never a figure from a neighbouring clause. Ties go to the first.
+    The words are looked for as BM25 matches them, in folded text (`terms` are folded: 增長 is
+    增长, GDP is gdp); the sentence and figure are the text's own."""
     from .chunking import sentences
 
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
+    seen = fold(text)
+    if len(seen) != len(text):  # NFKC changed the length (㎡ → m2): positions would not agree
+        seen = text
     for s, e in sentences(text) or [(0, len(text))]:
-        sentence = text[s:e]
-        around = _weight(sentence, terms)
+        sentence, seen_sentence = text[s:e], seen[s:e]
+        around = _weight(seen_sentence, terms)
         if not around:
             continue  # no clause of it holds a word of the question (nor follows one that does)
         before = 0
         for clause in CLAUSE.finditer(sentence):
-            mine = own = _weight(clause.group(), terms)
+            said = seen_sentence[clause.start():clause.end()]
+            mine = own = _weight(said, terms)
             announced = 0  # the first clause after "…目标是：" answers for it, below a clause of its own words
-            if wants_rate and CONTINUES.search(clause.group()):
+            if wants_rate and CONTINUES.search(said):
                 own += before  # the growth of what the clause before named
             elif listed and clause.start() > 0 and sentence[clause.start() - 1] in "：:":
                 announced = before
@@ -153,7 +161,7 @@ def answer(text: str, terms: list[str], listed: bool = False) -> Answer:
             if not own and not announced:
                 continue
             found = figures(clause.group())
-            last = max((clause.group().rfind(t) + len(t) for t in terms if t in clause.group()), default=0)
+            last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)
             f = next((f for f in found if f.start >= last), found[0]) if found else None
             if f is None:  # a clause without a figure answers only on its own words
                 score = 2 * own

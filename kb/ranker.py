@@ -142,7 +142,7 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     english = float(is_english(query))
     # an English question's words as the report terms the lexicon gives for them (as BM25 sees it)
     said = " ".join(lexicon.expand(query)) if english else query
-    asked = [t for t in query_terms(said) if not YEARS.search(t)] if ASKS_FIGURE.search(query) else []
+    asked = [t for t in query_terms(said) if not YEARS.search(t)] if ASKS_FIGURE.search(fold(query)) else []
     chunks = [index.chunks[int(i)] for i in ids]
     docs = [index.documents[c.doc_id] for c in chunks]
     numbers = np.zeros(len(ids), np.float32)

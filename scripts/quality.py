@@ -40,6 +40,8 @@ Q = ROOT / "scripts" / "questions"
 # name: (corpus, questions, note)
 SETS = {
     "seed_dev": ("shenyang", SHARED / "eval" / "seed_dev.jsonl", "44, never trained or tuned on"),
+    "chinese-heldout": ("shenyang", Q / "shenyang-heldout-zh.jsonl",
+                        "35 Chinese paraphrases, written in the sixth session before any change was scored on them"),
     "english-heldout": ("shenyang", [Q / "shenyang-english-heldout.jsonl", Q / "shenyang-english-heldout2.jsonl"],
                         "15 + 39 English, written before any training"),
     "english-glossary": ("shenyang", Q / "shenyang-english.jsonl", "22 English the glossary was grown on"),

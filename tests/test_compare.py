@@ -33,6 +33,14 @@ def test_the_figure_of_the_clause_the_question_asks_about():
     assert answer(listed, query_terms("今年粮食产量目标"), listed=True).figure.text == "1600亿斤以上"
 
 
+def test_the_question_s_words_are_found_as_bm25_matches_them():
+    # Traditional text, a question in Simplified (or the other way), "GDP" asked as "gdp": the clause
+    # is found in folded form, and the sentence and figure are given as the report writes them
+    found = answer("新北市位於臺灣北部，海岸線長約120公里，人口約四百萬。", query_terms("新北市的海岸线有多少公里"))
+    assert found.figure.text == "120公里" and "海岸線" in found.sentence
+    assert answer("GDP增長5%左右，財政收入增長3%。", query_terms("gdp增长目标")).figure.text == "5%左右"
+
+
 def test_one_row_per_report_with_its_figure(compare_library, embedder):
     index = store.load(compare_library / "index")
     rows = compare(index, embedder, "各省2026年地区生产总值增长目标是多少")
