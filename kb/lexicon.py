@@ -44,17 +44,27 @@ def _stemmer():
     return snowballstemmer.stemmer("english")
 
 
-@lru_cache(maxsize=1)
-def _by_stem() -> tuple[dict[str, list[str]], frozenset[str]]:
+def stem_table(lexicon: dict[str, list[str]], untranslated) -> tuple[dict[str, list[str]], list[str]]:
     """The lexicon keyed by Snowball stems: a word the translations used in another form ("pipes"
-    where they said "pipe") finds the terms learned for that form, the shorter form's first."""
-    lexicon, untranslated = load_lexicon()
+    where they said "pipe") finds the terms learned for that form, the shorter form's first; and the
+    stems of the words learned as translating nothing. scripts/train_lexicon.py stores it in the
+    lexicon's file, so a question does not wait for 5,000 words to be stemmed."""
     stem = _stemmer().stemWord
     out: dict[str, list[str]] = {}
     for word in sorted(lexicon, key=len):
         terms = out.setdefault(stem(word), [])
         terms += [t for t in lexicon[word] if t not in terms]
-    return out, frozenset(stem(w) for w in untranslated)
+    return out, sorted({stem(w) for w in untranslated})
+
+
+@lru_cache(maxsize=1)
+def _by_stem(path: Path = LEXICON_FILE) -> tuple[dict[str, list[str]], frozenset[str]]:
+    try:
+        stored = json.loads(Path(path).read_text(encoding="utf-8")).get("stems")
+    except FileNotFoundError:
+        stored = None
+    table, untranslated = (stored["terms"], stored["untranslated"]) if stored else stem_table(*load_lexicon())
+    return table, frozenset(untranslated)
 
 
 def _translate(word: str) -> list[str] | None:

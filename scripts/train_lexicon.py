@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from make_training_data import HELDOUT_YEARS, SHARED  # noqa: E402
 
 from kb.embedding import model_name  # noqa: E402
-from kb.lexicon import english_words  # noqa: E402
+from kb.lexicon import english_words, stem_table  # noqa: E402
 from kb.lexical import tokenize  # noqa: E402
 
 NULL = ""  # the empty English word: what a Chinese term is generated from when no word stands for it
@@ -121,13 +121,15 @@ def main(out: Path, iterations: int, temperature: float, min_count: int, min_pro
     # words seen often enough that had no confident translation ("the", "of", "we"): a question's
     # word that is neither translated nor one of these is one the lexicon never met
     untranslated = sorted(e for e in seen if e != NULL and seen[e] >= min_count and e not in lexicon)
+    stems, untranslated_stems = stem_table(lexicon, untranslated)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"trained_on": {"pairs": len(pairs), "held_out_years": sorted(HELDOUT_YEARS),
                                               "iterations": iterations, "temperature": temperature,
                                               "prior": model_name() if temperature > 0 else None,
                                               "min_count": min_count,
                                               "min_prob": min_prob, "min_lift": min_lift, "top": top},
-                               "lexicon": lexicon, "untranslated": untranslated}, ensure_ascii=False, indent=0, sort_keys=False) + "\n",
+                               "lexicon": lexicon, "untranslated": untranslated,
+                               "stems": {"terms": stems, "untranslated": untranslated_stems}}, ensure_ascii=False, indent=0, sort_keys=False) + "\n",
                    encoding="utf-8")
     print(json.dumps({"pairs": len(pairs), "words": len(lexicon)}))
     for e in ("gdp", "growth", "target", "grain", "parking", "pension", "employment", "unemployment", "pollution"):
