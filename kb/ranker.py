@@ -164,10 +164,15 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     fits = np.maximum(plan_q * (1 - review_q) * in_plan, review_q * (1 - plan_q) * in_review)
     clashes = np.maximum(plan_q * (1 - review_q) * in_review, review_q * (1 - plan_q) * in_plan)
     bm_norm = bm / bm.max() if bm.max() > 0 else bm
+    # BM25's score and ranks count only for the share of the question it knows (as its RRF rank
+    # already did): asked 烂尾楼交付了多少套 of a report that says 保交楼, it knows only 多少 and 套, and
+    # its best chunk is no better than its tenth. (bm25_known is the same column as bm25 since then;
+    # the two weights add.)
+    bm_known, rr_known = bm_norm * coverage, bm_rr * coverage
     # English questions get their own weights for the retrievers' evidence: BM25 sees them only
     # through the learned lexicon's Chinese words, the dense side sees them whole
     x = np.column_stack([
-        cos, dense_rr, dense_rrf, bm_norm, bm_rr, bm_rank, bm_norm * coverage, matched,
+        cos, dense_rr, dense_rrf, bm_known, rr_known, bm_rank, bm_known, matched,
         numbers, section, answers, title,
         plan_q * in_plan, plan_q * in_review, review_q * in_review, review_q * in_plan,
         year_exact, year_span, year_exact * fits, year_exact * clashes,

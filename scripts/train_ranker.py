@@ -12,10 +12,10 @@ every question here is one the adapter never saw (none from any evaluation set e
 - gov: the gov-figure questions make_training_data.py holds out of the adapter's training (1 report
   in 8), over the national (2008-2025) and 2025 provincial reports of ../shared/corpora/gov-reports,
   each searched within its report, as a reader who has picked a report does;
-- reader: 47 questions written by hand as readers ask them (scripts/training/reader-questions.jsonl:
-  "烂尾楼交付得怎么样了", "今年家电以旧换新准备搞多少台"), about 2025-henan, 2022-national and
-  2025-liaoning, three reports the adapter never trained on, each searched within its report; the
-  generated questions repeat the report's words, these mostly do not;
+- reader: 93 questions written by hand as readers ask them (scripts/training/reader-questions.jsonl:
+  "烂尾楼交付得怎么样了", "今年家电以旧换新准备搞多少台"), about 2025-henan, 2025-anhui, 2022-national,
+  2025-liaoning and 2025-shaanxi, five reports the adapter never trained on, each searched within its
+  report; the generated questions repeat the report's words, these mostly do not;
 - en-short: short English questions and keyword queries (make_training_data.english_question) made
   from the official English sentences of the zh-en years the adapter never saw, searched within
   that year's report; gold: the paragraph holding the Chinese sentence;
@@ -27,7 +27,7 @@ every question here is one the adapter never saw (none from any evaluation set e
   year Y in report Y+1 that gives one ("国内生产总值…比上年增长9.9%") becomes "Y年国内生产总值实际增长了
   多少"; the same indicator in the other part of the other report is the hard negative the ranker must
   learn to put below (see archive_questions).
-The ranker's own held-out split: 1 in 3 of those reports (by a hash; 2025-liaoning's reader questions), the zh-en year 2013, 1 in
+The ranker's own held-out split: 1 in 3 of those reports (by a hash; the reader questions of 2025-liaoning and 2025-shaanxi), the zh-en year 2013, 1 in
 4 CMRC trial paragraphs, and the archive questions about years divisible by 4. The fit is a pairwise logistic regression (right chunk minus a wrong one,
 both from the question's candidates), so only the order it gives is learned. CPU time on 2 cores:
 prepare ~10 min (embedding), fit ~2 min.
@@ -56,7 +56,7 @@ from kb.ranker import FEATURES, RRF_PRIOR, features  # noqa: E402
 from kb.search import CANDIDATES_PER_RESULT, candidates, spoken_years  # noqa: E402
 
 RANKER_HELDOUT_YEAR = 2013  # of make_training_data.HELDOUT_YEARS; the other trains the ranker
-# questions written as readers ask them, about three reports the adapter never trained on
+# questions written as readers ask them, about five reports the adapter never trained on
 READER_QUESTIONS = Path(__file__).parent / "training" / "reader-questions.jsonl"
 
 
