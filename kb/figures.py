@@ -167,7 +167,9 @@ def answer(text: str, terms: list[str], listed: bool = False) -> Answer:
                 score = 2 * own
             else:
                 score = 2 * own + announced + around + (own if wants_rate and f.unit in ("%", "个百分点") else 0)
-            if score > best.score:
+            # ranking (`listed`): of two clauses that hold as much of the question, the one that gives a
+            # figure answers it ("…目标是：" ties with the target it announces)
+            if score > best.score or (listed and score == best.score and f is not None and best.figure is None):
                 at = s + clause.start()
                 figure = Figure(f.text, f.value, f.unit, f.qualifier, at + f.start, at + f.end) if f else None
                 best = Answer(sentence.strip(), figure, float(score))

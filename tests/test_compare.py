@@ -31,6 +31,10 @@ def test_the_figure_of_the_clause_the_question_asks_about():
     assert answer(listed, query_terms("今年经济增长预期目标是多少"), listed=True).figure.text == "4.5-5%"
     assert answer(listed, query_terms("今年经济增长预期目标是多少")).figure is None
     assert answer(listed, query_terms("今年粮食产量目标"), listed=True).figure.text == "1600亿斤以上"
+    # all the question's words in the announcing clause (增速, not 增长): for ranking, the target it
+    # announces answers as much of the question as the announcement does, and gives the figure
+    assert answer(listed, query_terms("今年经济增速目标"), listed=True).figure.text == "4.5-5%"
+    assert answer(listed, query_terms("今年经济增速目标")).figure is None
 
 
 def test_the_question_s_words_are_found_as_bm25_matches_them():
