@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from .lexical import fold
 
 NUMBER = r"\d+(?:[.．]\d+)?"  # full-width digits and point as older reports print them: ７．５
-UNITS = ("个百分点", "万亿元", "亿元", "万元", "元", "万人次", "万人", "人", "万户", "户", "万吨", "吨", "亿斤", "万斤",
-         "万亩", "亩", "平方公里", "公里", "万千瓦", "千瓦", "个", "家", "所", "项", "倍", "%", "％")
+# what a report counts in, each also in 万, 亿 and 万亿 (1.5亿户, 7200套, 8亿吨, 370亿方)
+MEASURES = ("元", "人次", "人", "名", "户", "家", "所", "个", "项", "套", "辆", "台", "座", "条", "张", "件", "场", "次",
+            "吨", "斤", "亩", "公里", "平方公里", "平方米", "立方米", "千瓦", "千瓦时", "标箱", "倍")
+UNITS = ("个百分点", *sorted({m + u for m in ("", "万", "亿", "万亿") for u in MEASURES if m or u != "倍"} | {"万方", "亿方"},
+                             key=len, reverse=True), "%", "％")
 QUALIFIERS = ("左右", "以上", "以内", "以下", "上下", "之内", "内")
 FIGURE = re.compile(
     rf"(?P<low>{NUMBER})\s*(?P<low_unit>[%％])?"

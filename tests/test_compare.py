@@ -17,6 +17,9 @@ def test_figures_as_written_and_sortable():
     words = "食品产业产值突破千亿元，新增两千五百万人以上，增长百分之八至九，一个重点，三年行动"
     assert [(f.text, f.value, f.unit) for f in figures(words)] == [
         ("千亿元", 1000.0, "亿元"), ("两千五百万人以上", 2500.0, "万人"), ("百分之八至九", 8.0, "%")]
+    counted = "市场主体超过1.5亿户，筹集7200套保障性住房，原煤产量8亿吨，外送电量1000亿千瓦时"
+    assert [(f.text, f.unit) for f in figures(counted)] == [
+        ("1.5亿户", "亿户"), ("7200套", "套"), ("8亿吨", "亿吨"), ("1000亿千瓦时", "亿千瓦时")]
 
 
 def test_the_figure_of_the_clause_the_question_asks_about():
