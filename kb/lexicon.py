@@ -22,14 +22,19 @@ def english_words(text: str) -> list[str]:
     return [re.sub(r"'s$", "", w) for w in re.findall(r"[a-z][a-z0-9&'-]*", text.lower())]
 
 
+@lru_cache(maxsize=2)
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
 @lru_cache(maxsize=1)
 def load_lexicon(path: Path = LEXICON_FILE) -> tuple[dict[str, list[str]], frozenset[str]]:
     """The learned translations, and the words the lexicon met but learned no translation for."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}, frozenset()
-    return data["lexicon"], frozenset(data.get("untranslated", ()))
+    data = _read(path)
+    return data.get("lexicon", {}), frozenset(data.get("untranslated", ()))
 
 
 def _split(word: str, lexicon: dict) -> list[str]:
@@ -59,10 +64,7 @@ def stem_table(lexicon: dict[str, list[str]], untranslated) -> tuple[dict[str, l
 
 @lru_cache(maxsize=1)
 def _by_stem(path: Path = LEXICON_FILE) -> tuple[dict[str, list[str]], frozenset[str]]:
-    try:
-        stored = json.loads(Path(path).read_text(encoding="utf-8")).get("stems")
-    except FileNotFoundError:
-        stored = None
+    stored = _read(path).get("stems")
     table, untranslated = (stored["terms"], stored["untranslated"]) if stored else stem_table(*load_lexicon())
     return table, frozenset(untranslated)
 

@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from make_training_data import HELDOUT_YEARS, SHARED  # noqa: E402
 
-from kb.embedding import model_name  # noqa: E402
+from kb.embedding import load_embedder, model_name  # noqa: E402
 from kb.lexicon import english_words, stem_table  # noqa: E402
 from kb.lexical import tokenize  # noqa: E402
 
@@ -55,8 +55,6 @@ def read_pairs() -> list[tuple[list[str], list[str]]]:
 
 def similarity(pairs: list[tuple[list[str], list[str]]]) -> Callable[[str, list[str]], np.ndarray]:
     """cos(English word, each Chinese term) under the bundled model (each embedded as a query)."""
-    from kb.embedding import load_embedder
-
     words = sorted({e for en, _ in pairs for e in en})
     terms = sorted({z for _, zh in pairs for z in zh})
     embedder = load_embedder()

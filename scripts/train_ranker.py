@@ -28,9 +28,9 @@ every question here is one the adapter never saw (none from any evaluation set e
   多少"; the same indicator in the other part of the other report is the hard negative the ranker must
   learn to put below (see archive_questions).
 The ranker's own held-out split: 1 in 3 of those reports (by a hash; the reader questions of 2025-liaoning and 2025-shaanxi), the zh-en year 2013, 1 in
-4 CMRC trial paragraphs, and the archive questions about years divisible by 4. The fit is a pairwise logistic regression (right chunk minus a wrong one,
-both from the question's candidates), so only the order it gives is learned. CPU time on 2 cores:
-prepare ~10 min (embedding), fit ~2 min.
+4 CMRC trial paragraphs, and the archive questions about years divisible by 4. The fit is listwise (the softmax probability of the right chunks among all of a
+question's candidates, fit_listwise), so only the order it gives is learned. CPU time on 2 cores:
+prepare ~10 min (embedding), fit ~30 s.
 """
 from __future__ import annotations
 
