@@ -234,24 +234,28 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
 @click.option("--per-doc/--per-paragraph", "per_doc", default=None,
               help="One paragraph per report, or the most relevant paragraphs wherever they are. "
                    "Default: per report for questions many reports answer (各省…, 今年GDP目标 in a library).")
+@click.option("--exact", is_flag=True, help="Search the words as typed: no reading of a character mistyped "
+              "for another of its sound (扶务 → 服务).")
 @docs_option
 @index_option
 @model_option
 @auth_option
 @as_user_option
 @json_option
-def search_cmd(query, k, doc_ids, year, region, per_doc, docs, index_dir, model, auth_file, as_user, as_json):
+def search_cmd(query, k, doc_ids, year, region, per_doc, exact, docs, index_dir, model, auth_file, as_user, as_json):
     """Search the reports; one result per paragraph, with its citation."""
     from .search import check_k, search
     from .timeframe import label
 
     check_k(k)
     index, embedder, filters = _scoped(query, doc_ids, year, region, docs, index_dir, model, auth_file, as_user)
-    results = search(index, embedder, query, k, filters=filters, per_document=per_doc)
+    results = search(index, embedder, query, k, filters=filters, per_document=per_doc, spell=not exact)
     if as_json:
-        _echo_json({"query": query, "per_document": results.per_document,
+        _echo_json({"query": query, "corrected": results.corrected, "per_document": results.per_document,
                     "results": [r.to_dict() for r in results]})
         return
+    if results.corrected:
+        click.secho(f"Searched for: {results.corrected} (--exact to search {query} as typed)", dim=True)
     if not results:
         click.echo("No results.")
     elif results.per_document and per_doc is None:

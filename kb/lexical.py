@@ -199,6 +199,7 @@ class LexicalIndex:
     def __init__(self, retriever):
         self.retriever = retriever
 
+
     @classmethod
     def from_tokens(cls, corpus: list[list[str]]) -> LexicalIndex:
         import bm25s
@@ -279,6 +280,17 @@ class LexicalIndex:
         for chunk_rows, _, idf, _ in postings:
             out += np.isin(rows, chunk_rows) * idf
         return out / total if total else out
+
+    def words(self):
+        return self.retriever.vocab_dict.keys()
+
+    def frequency(self, word: str) -> int:
+        """In how many chunks `word` is (0: the reports do not use it)."""
+        row = self.retriever.vocab_dict.get(fold(word))
+        if row is None:
+            return 0
+        indptr = self.retriever.scores["indptr"]
+        return int(indptr[row + 1] - indptr[row])
 
 
 def _idf(n: int, df: int) -> float:

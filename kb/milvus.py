@@ -220,6 +220,16 @@ class MilvusLexical:
         self.df_all = np.bincount(np.repeat(np.arange(len(df_indptr) - 1), np.diff(df_indptr)), weights=df_counts,
                                   minlength=len(df_indptr) - 1).astype(np.int64)
 
+    def words(self):
+        return self.vocab.keys()
+
+    def frequency(self, word: str) -> int:
+        """In how many chunks `word` is (0: the reports do not use it)."""
+        from .lexical import fold
+
+        term = self.vocab.get(fold(word))
+        return 0 if term is None else int(self.df_all[term])
+
     def _weights(self, query: str, mask: np.ndarray | None) -> tuple[dict[int, float], float, float, int]:
         """The question's terms {id: IDF within mask}, their total, the weight of words the index lacks
         there, and how many chunks at most can score (a bound for how many hits to ask for)."""

@@ -180,10 +180,11 @@ class Results(list):
     """Search results, and whether they were kept to one paragraph per report."""
 
     per_document: bool = False
+    corrected: str | None = None  # the question as searched, when a mistyped word was read otherwise
 
     def head(self, k: int) -> Results:
         out = Results(self[:k])
-        out.per_document = self.per_document
+        out.per_document, out.corrected = self.per_document, self.corrected
         return out
 
 
@@ -191,7 +192,7 @@ def ranked_order(index: Index, embedder, query: str, filters: Filters = Filters(
                  fusion: Fusion = DEFAULT_FUSION) -> tuple[list[int], np.ndarray]:
     """Chunk positions in hybrid order, before any preference or grouping, and every chunk's
     BM25 score: what `answers_per_report` looks at (scripts/tune_per_report.py fits it on them)."""
-    query = clean_query(query)
+    query = index.speller(clean_query(query))
     mask = chunk_mask(index, filters)
     want = min(index.dense.count, max(fusion.candidates, 10 * CANDIDATES_PER_RESULT))
     qv = np.ascontiguousarray(embedder.encode_queries([query]), np.float32)
@@ -228,7 +229,7 @@ def _tiered(index: Index, qv, lex, query: str, want: int, tiers: list[np.ndarray
 
 def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,
            mode: str = "hybrid", filters: Filters = Filters(), per_document: bool | None = None,
-           prefer_named: bool = True, marked: int | None = None) -> Results:
+           prefer_named: bool = True, marked: int | None = None, spell: bool = True) -> Results:
     """Hybrid search over chunks, grouped so each paragraph appears once, at its best chunk.
 
     `mode` is "hybrid", or "dense" / "lexical" alone (for comparisons in kb eval);
@@ -239,9 +240,10 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     candidates spread over many reports (`spread`, by a rule measured on generated questions)
     is answered per report. The results' `per_document` says which was done. Only the first
     `marked` results (all when None) get their highlights and best sentence: the web app asks
-    for 50 to count facets and shows 10.
+    for 50 to count facets and shows 10. With `spell`, a word typed with a character of the same
+    sound as the reports' (扶务 for 服务) is searched as theirs, and the results' `corrected` says so.
     """
-    query = clean_query(query)
+    asked = query = clean_query(query)
     k = check_k(k)
     n = index.dense.count
     if n == 0:
@@ -249,6 +251,8 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     mask = chunk_mask(index, filters)
     if mask is not None and not mask.any():
         return Results()
+    if spell:
+        query = index.speller(query)
     searched = len(index.documents) if not filters else sum(map(filters.allows, index.documents.values()))
     if per_document is None and (searched < 2 or GROUP_WORDS.search(query)):
         per_document = searched > 1
@@ -282,6 +286,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     terms = query_terms(query)
     results = Results()
     results.per_document = per_document
+    results.corrected = query if query != asked else None
     seen: set = set()
     for i in order:
         chunk = index.chunks[i]

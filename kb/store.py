@@ -86,6 +86,16 @@ class Index:
         return wanted[self.chunk_docs]
 
     @cached_property
+    def speller(self):
+        """Reads a character mistyped for another of its sound as the reports spell the word
+        (kb/spelling.py), from the text of the chunks this view may see."""
+        from .spelling import Speller
+
+        seen = self.visible
+        return Speller(self.lexical.words, self.lexical.frequency,
+                       lambda: (c.text for i, c in enumerate(self.chunks) if seen is None or seen[i]))
+
+    @cached_property
     def chunk_positions(self) -> dict[str, int]:
         """Chunk id → its position in `chunks` (and in the vectors), computed once per loaded index."""
         return {c.chunk_id: i for i, c in enumerate(self.chunks)}

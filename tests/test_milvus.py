@@ -25,7 +25,8 @@ from kb.store import open_store  # noqa: E402
 pytestmark = pytest.mark.slow
 
 QUESTIONS = ["今年地区生产总值增长目标是多少", "停车难怎么解决", "沈阳鸡架得了什么奖", "What is the GDP growth target?",
-             "去年城镇新增就业多少人", "老旧小区改造", "2023年固定资产投资增长多少", "人形机器人"]
+             "去年城镇新增就业多少人", "老旧小区改造", "2023年固定资产投资增长多少", "人形机器人",
+             "居家养老扶务全覆盖"]  # the last mistyped (扶务 for 服务): read the same way from Milvus
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,8 @@ def test_search_through_milvus_gives_the_same_answers(loaded_index, in_milvus, e
         assert [r.chunk_id for r in there[:3]] == [r.chunk_id for r in here[:3]], q
         assert there[0].citation == here[0].citation and there[0].url == here[0].url
         assert there[0].to_dict() == here[0].to_dict()
+        assert there.corrected == here.corrected
+    assert here.corrected == "居家养老服务全覆盖"
 
 
 SERIES = {2024: "地区生产总值增长6%以上", 2025: "地区生产总值增长5.5%以上"}

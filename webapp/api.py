@@ -46,13 +46,16 @@ def api_search():
         if unknown:
             return error(404, "unknown_document", f"no document {unknown[0]!r} in the index")
         per_doc = {"1": True, "true": True, "0": False, "false": False}.get(request.args.get("per_doc", ""))
+        spell = request.args.get("spell", "1")
+        if spell not in ("1", "0", "true", "false"):
+            return error(400, "bad_query", "spell must be 1 or 0")
         results, facets, ms = holder().search(q, k, doc, request.args.get("year"), request.args.get("region"),
-                                              per_doc)
+                                              per_doc, spell in ("1", "true"))
     except QueryError as exc:
         return error(400, "bad_query", str(exc))
     except KbError as exc:
         return error(503, "index_unavailable", str(exc))
-    return jsonify({"query": q, "took_ms": ms, "per_document": results.per_document,
+    return jsonify({"query": q, "corrected": results.corrected, "took_ms": ms, "per_document": results.per_document,
                     "results": [r.to_dict() for r in results], "facets": facets})
 
 
@@ -158,9 +161,15 @@ def openapi():
                     {"name": "per_doc", "in": "query", "required": False,
                      "description": "1: one paragraph per report; 0: the most relevant paragraphs. Default: per "
                                     "report when many reports answer the question (the answer's per_document says)",
-                     "schema": {"type": "string", "enum": ["1", "0", "true", "false"]}}],
+                     "schema": {"type": "string", "enum": ["1", "0", "true", "false"]}},
+                    {"name": "spell", "in": "query", "required": False,
+                     "description": "1 (default): a character typed for another of its sound (扶务) is searched as the "
+                                    "reports' word (服务), and `corrected` gives the question searched; 0: as typed",
+                     "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"}}],
                 "responses": {"200": {"description": "results", "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"query": {"type": "string"}, "took_ms": {"type": "number"},
+                    "type": "object", "properties": {"query": {"type": "string"},
+                                                     "corrected": {"type": ["string", "null"]},
+                                                     "took_ms": {"type": "number"},
                                                      "per_document": {"type": "boolean"},
                                                      "results": {"type": "array", "items": result}, "facets": {"type": "object"}}}}}},
                               "400": err, "401": err, "404": err, "429": err, "503": err}}},

@@ -70,11 +70,12 @@ def index():
     q = request.args.get("q", "")
     doc, year = request.args.get("doc") or None, request.args.get("year") or None
     per_doc = {"1": True, "0": False}.get(request.args.get("per_doc", ""))
+    spell = request.args.get("spell") != "0"
     results, facet_counts, ms, err = [], None, None, None
     if q.strip():
         try:
             results, facet_counts, ms = current_app.extensions["kb"].search(
-                q, request.args.get("k", "10"), [doc] if doc else None, year, per_document=per_doc)
+                q, request.args.get("k", "10"), [doc] if doc else None, year, per_document=per_doc, spell=spell)
         except QueryError as exc:
             err = str(exc)
         except KbError as exc:
@@ -82,7 +83,8 @@ def index():
     cards = [{"r": r, "html": marked(r.text, r.highlights, r.best_sentence)} for r in results]
     return render_template("search.html", q=q, cards=cards, ms=ms, error=err, facets=facet_counts,
                            doc=doc, doc_title=_title(doc), year=year, examples=EXAMPLES, status=_status(),
-                           per_document=getattr(results, "per_document", False), chosen=per_doc is not None)
+                           per_document=getattr(results, "per_document", False), chosen=per_doc is not None,
+                           corrected=getattr(results, "corrected", None))
 
 
 def _title(doc_id):

@@ -1,0 +1,66 @@
+"""A character typed for another of its sound (扶务 for 服务), as a reader of the bundled report meets it."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kb import store
+from kb.build import build
+from kb.cli import cli
+from kb.search import search
+from webapp import create_app
+
+
+def test_a_mistyped_character_is_read_as_the_reports_word(loaded_index, embedder):
+    read = search(loaded_index, embedder, "居家养老扶务全覆盖", k=3)
+    assert read.corrected == "居家养老服务全覆盖"
+    assert read[0].paragraph == 62 and "居家养老服务全覆盖" in read[0].text
+    assert any("居家养老服务" in read[0].text[s:e] for s, e in read[0].highlights)  # marked as searched
+    as_typed = search(loaded_index, embedder, "居家养老扶务全覆盖", k=3, spell=False)
+    assert as_typed.corrected is None
+    top = next(r for r in as_typed if r.paragraph == 62)
+    assert not any("服务" in top.text[s:e] for s, e in top.highlights)
+
+
+@pytest.mark.parametrize("question", [
+    "今年地区生产总值增长目标",  # the reports' own words
+    "去年新办了几所大学",  # real words the report does not use: a reader's, not a typo
+    "烂尾楼交付了多少套",
+    "How many new academicians did Shenyang gain?",
+])
+def test_other_questions_are_searched_as_asked(loaded_index, embedder, question):
+    assert search(loaded_index, embedder, question, k=1).corrected is None
+
+
+def test_a_reader_is_never_offered_a_word_of_a_report_kept_from_them(tmp_path, embedder):
+    docs = tmp_path / "reports"
+    docs.mkdir()
+    (docs / "metro.txt").write_text("2024年工作\n\n加快地铁建设，地铁3号线开通运营。\n", encoding="utf-8")
+    (docs / "parks.txt").write_text("2024年工作\n\n新建口袋公园30个，建设城市绿道。\n", encoding="utf-8")
+    build(docs, tmp_path / "index", embedder=embedder)
+    index = store.load(tmp_path / "index")
+    assert search(index, embedder, "地贴建设", k=1).corrected == "地铁建设"
+    assert search(index.readable({"parks"}), embedder, "地贴建设", k=1).corrected is None
+    assert search(index.readable({"parks"}), embedder, "口袋公圆", k=1).corrected == "口袋公园"
+
+
+def test_cli_says_what_it_searched_and_exact_searches_as_typed(report_dir, built_index):
+    runner = CliRunner()
+    args = ["search", "居家养老扶务全覆盖", "-k", "1", "--docs", str(report_dir), "--index", str(built_index)]
+    text = runner.invoke(cli, args, catch_exceptions=False).output
+    assert text.startswith("Searched for: 居家养老服务全覆盖 (--exact") and "第62段" in text
+    assert json.loads(runner.invoke(cli, args + ["--json"]).output)["corrected"] == "居家养老服务全覆盖"
+    exact = json.loads(runner.invoke(cli, args + ["--json", "--exact"]).output)
+    assert exact["corrected"] is None and exact["query"] == "居家养老扶务全覆盖"
+
+
+def test_api_and_page_say_what_was_searched(built_index, report_dir):
+    client = create_app({"INDEX": str(built_index), "DOCS": str(report_dir), "TESTING": True}).test_client()
+    body = client.get("/api/search", query_string={"q": "居家养老扶务全覆盖"}).get_json()
+    assert body["corrected"] == "居家养老服务全覆盖" and body["results"][0]["paragraph"] == 62
+    assert client.get("/api/search", query_string={"q": "居家养老扶务全覆盖", "spell": "0"}).get_json()["corrected"] is None
+    bad = client.get("/api/search", query_string={"q": "沈阳", "spell": "maybe"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_query"
+    html = client.get("/", query_string={"q": "居家养老扶务全覆盖"}).get_data(as_text=True)
+    assert "已按“<strong>居家养老服务全覆盖</strong>”搜索" in html and "spell=0" in html
+    assert "已按" not in client.get("/", query_string={"q": "居家养老扶务全覆盖", "spell": "0"}).get_data(as_text=True)
