@@ -66,6 +66,9 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     indicators)."""
     if sort not in SORTS:
         raise ValueError(f"sort by one of {', '.join(SORTS)}")
+    # a character mistyped for another of its sound, read as the reports spell the word (kb/spelling.py):
+    # here once, so the figure reader looks for the words the search searched
+    question = index.speller(question)
     if is_series(index, filters):
         years = timeline(index, embedder, question, filters)
         plan_q, review_q = question_intent(question)

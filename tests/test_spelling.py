@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from kb import store
 from kb.build import build
 from kb.cli import cli
+from kb.compare import compare
 from kb.search import search
 from webapp import create_app
 
@@ -64,3 +65,16 @@ def test_api_and_page_say_what_was_searched(built_index, report_dir):
     html = client.get("/", query_string={"q": "居家养老扶务全覆盖"}).get_data(as_text=True)
     assert "已按“<strong>居家养老服务全覆盖</strong>”搜索" in html and "spell=0" in html
     assert "已按" not in client.get("/", query_string={"q": "居家养老扶务全覆盖", "spell": "0"}).get_data(as_text=True)
+
+
+def test_compare_reads_the_figure_for_the_word_it_searched(tmp_path, embedder):
+    docs = tmp_path / "reports"
+    docs.mkdir()
+    for doc_id, grain, cotton in (("2026-jia", 1200, 50), ("2026-yi", 900, 30)):
+        (docs / f"{doc_id}.txt").write_text(f"2026年政府工作报告\n\n二、2026年工作安排\n\n今年主要目标是：粮食产量{grain}万吨，"
+                                            f"棉花产量{cotton}万吨。\n", encoding="utf-8")
+    build(docs, tmp_path / "index", embedder=embedder)
+    index = store.load(tmp_path / "index")
+    # 棉化 for 棉花: the clause about cotton, not the first clause with 产量
+    assert {r.doc_id: r.figure for r in compare(index, embedder, "棉化产量多少")} == {"2026-jia": "50万吨",
+                                                                                   "2026-yi": "30万吨"}
