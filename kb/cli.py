@@ -460,9 +460,16 @@ def serve_cmd(host, port, threads, docs, index_dir, model, live, proxy, auth_fil
     from .lexical import tokenize
 
     tokenize("预热")  # and jieba's dictionary (about 0.3 s)
-    if live:
-        import threading
+    import threading
 
+    from .lexicon import dictionary_terms
+
+    # in the background, what the first English word the lexicon never met and the first mistyped
+    # question would otherwise wait for: the dictionary (~3 s the first time on a machine) and the
+    # sounds of the index's words (~0.5 s)
+    threading.Thread(target=lambda: (dictionary_terms("warm"), app.extensions["kb"].get().speller("预热预执")),
+                     daemon=True, name="kb-warm").start()
+    if live:
         from .watch import watch
 
         threading.Thread(target=watch, daemon=True, name="kb-watch", kwargs=dict(
