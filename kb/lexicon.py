@@ -123,9 +123,8 @@ def dictionary_terms(word: str) -> list[str]:
     return _dictionary().get(_stemmer().stemWord(word), [])
 
 
-def _translate(word: str) -> list[str] | None:
-    """The learned terms for `word`, or its stem's, or else the dictionary's; None when none of them
-    knows it."""
+def _learned(word: str) -> list[str] | None:
+    """The learned terms for `word`, or its stem's; None when the lexicon never met either."""
     lexicon, untranslated = load_lexicon()
     if word in lexicon:
         return lexicon[word]
@@ -133,8 +132,19 @@ def _translate(word: str) -> list[str] | None:
         return []
     by_stem, untranslated_stems = _by_stem()
     stem = _stemmer().stemWord(word)
-    learned = by_stem.get(stem, [] if stem in untranslated_stems else None)
-    return learned if learned is not None else dictionary_terms(word) or None
+    return by_stem.get(stem, [] if stem in untranslated_stems else None)
+
+
+def _translate(word: str) -> list[str] | None:
+    """The learned terms for `word` or for its American spelling (the translations spell "kilometers"
+    where a reader may write "kilometres"; `breame`), else the dictionary's; None when none knows it."""
+    from breame.spelling import get_american_spelling
+
+    learned = _learned(word)
+    american = get_american_spelling(word) if learned is None else word
+    if american != word:
+        learned = _learned(american)
+    return learned if learned is not None else dictionary_terms(american) or None
 
 
 def expand(query: str) -> list[str]:

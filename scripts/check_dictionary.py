@@ -9,12 +9,15 @@ of its words that the lexicon translates (seeded choice) is made unknown to it, 
 the question is searched within its report three ways: with the lexicon as it is, with the word
 unknown and nothing in its place (what kb did before the back-off), and with the word unknown and
 the dictionary's words in its place. R@1 of each, and how often the dictionary gave a word the
-lexicon gives too. No evaluation set is read.
+lexicon gives too. Then the questions with a word the British spell otherwise ("realize") are asked in British
+spelling ("realise", `breame`), with and without reading it as the translations spell it. No evaluation set is
+read.
 """
 from __future__ import annotations
 
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -80,6 +83,34 @@ def main(data: Path, work: Path, per_source: int, seed: int):
         lexicon._translate = translate
     n = counts["questions"] or 1
     print(json.dumps({k: (v if k == "questions" else round(v / n, 3)) for k, v in counts.items()}, indent=1))
+    print(json.dumps(british(questions, indexes, embedder), indent=1))
+
+
+def british(questions: list[dict], indexes: dict, embedder) -> dict:
+    """R@1 of the questions that have a word the British spell otherwise: as made (American, as the
+    translations spell), in British spelling, and in British spelling without kb reading it as American."""
+    from breame.spelling import get_british_spelling
+
+    def spelt(text):
+        return re.sub(r"[a-z]+", lambda m: get_british_spelling(m.group()), text)
+
+    def right(q, text):
+        top = search(indexes[q["index"]], embedder, text, 1, filters=make_filters(list(q["docs"]), None, None))
+        return bool(top) and (top[0].doc_id, top[0].paragraph) in q["gold"]
+
+    asked = [(q, spelt(q["q"])) for q in questions if spelt(q["q"]) != q["q"]]
+    n = len(asked) or 1
+    out = {"questions with a British spelling": len(asked),
+           "R@1 American": round(sum(right(q, q["q"]) for q, _ in asked) / n, 3),
+           "R@1 British": round(sum(right(q, b) for q, b in asked) / n, 3)}
+    translate = lexicon._translate
+    lexicon._translate = lambda w: lexicon._learned(w) if lexicon._learned(w) is not None else (
+        lexicon.dictionary_terms(w) or None)
+    try:
+        out["R@1 British, read as written"] = round(sum(right(q, b) for q, b in asked) / n, 3)
+    finally:
+        lexicon._translate = translate
+    return out
 
 
 if __name__ == "__main__":
