@@ -14,16 +14,19 @@ search says which question it answered (Results.corrected), as search engines do
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from pathlib import Path
 
-from .lexical import _jieba, fold, tokens_with_spans
+from .lexical import _jieba, fold
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 RUN = re.compile(r"[\u3400-\u9fff]+")
 LONGEST = 4  # the longest word a corrected character may form
+QUESTION_CHARACTERS = Path(__file__).with_name("weights") / "question-characters.json"
 MARGIN = 3.0  # log-probability a reading must gain over the question as typed (scripts/check_spelling.py)
 
 
@@ -77,6 +80,17 @@ def sound_table(words: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
     return {k: tuple(v) for k, v in table.items()}
 
 
+@lru_cache(maxsize=1)
+def question_characters() -> frozenset[str]:
+    """Characters questions use far more than the text they ask about (哪, 什么, 多, 几), learned from
+    CMRC 2018 train (scripts/make_question_characters.py): the question's own, never a mistyped one
+    (哪种 is not 那种 mistyped)."""
+    try:
+        return frozenset(json.loads(QUESTION_CHARACTERS.read_text(encoding="utf-8"))["characters"])
+    except (OSError, ValueError, KeyError):
+        return frozenset()
+
+
 def likelihood(text: str) -> float:
     """Log-probability of the best cut of `text` into jieba's words (its unigram model)."""
     jieba = _jieba()
@@ -99,13 +113,8 @@ class Speller:
         self._table: dict | None = None
         self._text = ""
 
-    def _foreign(self, word: str) -> bool:
-        """A piece of a question that could be mistyped: Chinese, two characters or more, not a word
-        the reports use nor one of the dictionary's."""
-        return len(word) > 1 and bool(RUN.fullmatch(word)) and not self._frequency(word) and not is_word(word)
-
     def __call__(self, query: str) -> str:
-        tokens = [t for t in tokens_with_spans(query) if self._foreign(t[0])]
+        tokens = self._pieces(query)
         if not tokens:
             return query  # nearly every question: nothing to read otherwise
         if self._table is None:
@@ -114,13 +123,13 @@ class Speller:
         seen = fold(query)
         text = list(seen if len(seen) == len(query) else query)  # as the reports' words are written
         out = list(query)  # as asked, but for the characters read otherwise
-        for word, start, end in tokens:
+        for start, end in tokens:
             run = RUN.search("".join(text), start)  # the stretch of Chinese the piece is in
             lo, hi = (run.start(), run.end()) if run and run.start() <= start else (start, end)
             typed = likelihood("".join(text[lo:hi]))
             best = (self.margin, "", -1)  # (gain in log-probability, the character, where)
             for i, ch in self._readings(text, start, end):
-                if self._written(text, i):
+                if self._written(text, i) or {text[i], ch} & question_characters():
                     continue
                 trial = text[lo:i] + [ch] + text[i + 1:hi]
                 gain = likelihood("".join(trial)) - typed
@@ -129,6 +138,19 @@ class Speller:
             if best[2] >= 0:
                 text[best[2]] = out[best[2]] = best[1]
         return "".join(out)
+
+    def _pieces(self, query: str) -> list[tuple[int, int]]:
+        """Spans of two Chinese characters or more that no word of the question covers, a word the
+        reports use or one of the dictionary's: where a mistyped character is (扶务全, or 就夜 cut as
+        就 and 夜)."""
+        seen = fold(query)
+        seen = seen if len(seen) == len(query) else query
+        covered = [not CJK.fullmatch(ch) for ch in seen]
+        for run in RUN.finditer(seen):  # every word jieba sees, 多少 and 什么 too (BM25 drops those)
+            for word, start, end in _jieba().tokenize(run.group(), mode="search"):
+                if len(word) > 1 and (is_word(word) or self._frequency(word)):
+                    covered[run.start() + start:run.start() + end] = [True] * (end - start)
+        return [(m.start(), m.end()) for m in re.finditer(r"0{2,}", "".join("1" if c else "0" for c in covered))]
 
     def _written(self, text: list[str], i: int) -> bool:
         """Do the reports write the character at `i` beside the one before it or after it, as the

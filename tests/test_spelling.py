@@ -23,6 +23,12 @@ def test_a_mistyped_character_is_read_as_the_reports_word(loaded_index, embedder
     assert not any("服务" in top.text[s:e] for s, e in top.highlights)
 
 
+def test_a_mistyped_character_cut_off_as_a_word_of_its_own_is_read_too(loaded_index, embedder):
+    # 就夜 is cut as 就 and 夜, two characters no word covers
+    read = search(loaded_index, embedder, "去年城镇新增就夜多少人", k=1)
+    assert read.corrected == "去年城镇新增就业多少人" and "城镇新增就业14.4万人" in read[0].text
+
+
 @pytest.mark.parametrize("question", [
     "今年地区生产总值增长目标",  # the reports' own words
     "去年新办了几所大学",  # real words the report does not use: a reader's, not a typo
@@ -78,3 +84,13 @@ def test_compare_reads_the_figure_for_the_word_it_searched(tmp_path, embedder):
     # 棉化 for 棉花: the clause about cotton, not the first clause with 产量
     assert {r.doc_id: r.figure for r in compare(index, embedder, "棉化产量多少")} == {"2026-jia": "50万吨",
                                                                                    "2026-yi": "30万吨"}
+
+
+def test_the_question_s_own_characters_are_never_read_as_mistyped(tmp_path, embedder):
+    docs = tmp_path / "reports"
+    docs.mkdir()
+    (docs / "aspirin.txt").write_text("阿司匹林\n\n阿司匹林最早是从柳树皮中提炼的，那种树皮含有水杨酸。\n", encoding="utf-8")
+    build(docs, tmp_path / "index", embedder=embedder)
+    index = store.load(tmp_path / "index")
+    # 哪 and 那 sound alike, and 那种 is the text's: but 哪 is a question's character (learned from CMRC train)
+    assert search(index, embedder, "阿司匹林是从哪种树皮中提炼的", k=1).corrected is None
