@@ -1,16 +1,17 @@
 """A character typed for another of the same sound (扶务 for 服务), read as the word it stands for.
 
 Chinese is typed through pinyin: a reader picks a character from the candidates of its sound and,
-in a hurry, sometimes the wrong one. What comes out is no word (居家养老扶务全覆盖 cuts as 扶务全),
-BM25 cannot match it, and the rest of the question counts for less: the answer drops below
-paragraphs that match the other words. Here a piece of the question that the reports do not use,
-that is not in the dictionary and that is nowhere in the reports' text is read as a word of the
-reports of the same sound, one character away, when that makes the question far more likely as
-Chinese (jieba's word frequencies: by at least MARGIN in log-probability, the price of a typo,
-chosen on generated typos of training questions, scripts/check_spelling.py). A real word the
-reports do not use (大学 for 高等院校, 烂尾楼) is left as it is, and so is a name they spell
-(王法慧), and a question none of whose pieces is foreign to them (nearly every question). The
-search says which question it answered (Results.corrected), as search engines do.
+in a hurry, sometimes the wrong one. What comes out is no word (居家养老扶务全覆盖 cuts as 扶务全;
+就夜 as 就 and 夜), BM25 cannot match it, and the rest of the question counts for less: the answer
+drops below paragraphs that match the other words. Where no word of the question (a word of the
+reports or of the dictionary) covers two characters or more in a row, a character there is read as
+another of its sound that makes a word of the reports inside that stretch, when the reports do not
+write it as typed (a name: 王法慧), when neither is a character questions use far more than text
+(哪, 多, 什么: learned, scripts/make_question_characters.py) and when that makes the question far
+more likely as Chinese (jieba's word frequencies: by at least MARGIN in log-probability, the price
+of a typo, chosen on generated typos of training questions, scripts/check_spelling.py). A real word
+the reports do not use (大学 for 高等院校, 烂尾楼) is left as it is. The search says which question it
+answered (Results.corrected), as search engines do.
 """
 from __future__ import annotations
 
@@ -105,7 +106,7 @@ def is_word(word: str) -> bool:
 
 class Speller:
     """Reads a question as the reports of one index would spell it (__call__). Their words by sound
-    and their text are gathered at the first question with a piece foreign to them."""
+    and their text are gathered at the first question with a stretch no word covers."""
 
     def __init__(self, words: Callable[[], Iterable[str]], frequency: Callable[[str], int],
                  texts: Callable[[], Iterable[str]], margin: float = MARGIN):
@@ -124,8 +125,8 @@ class Speller:
         text = list(seen if len(seen) == len(query) else query)  # as the reports' words are written
         out = list(query)  # as asked, but for the characters read otherwise
         for start, end in tokens:
-            run = RUN.search("".join(text), start)  # the stretch of Chinese the piece is in
-            lo, hi = (run.start(), run.end()) if run and run.start() <= start else (start, end)
+            lo, hi = next((m.span() for m in RUN.finditer("".join(text)) if m.start() <= start < m.end()),
+                          (start, end))  # the stretch of Chinese the piece is in
             typed = likelihood("".join(text[lo:hi]))
             best = (self.margin, "", -1)  # (gain in log-probability, the character, where)
             for i, ch in self._readings(text, start, end):
