@@ -199,7 +199,6 @@ class LexicalIndex:
     def __init__(self, retriever):
         self.retriever = retriever
 
-
     @classmethod
     def from_tokens(cls, corpus: list[list[str]]) -> LexicalIndex:
         import bm25s
