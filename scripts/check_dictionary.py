@@ -64,13 +64,10 @@ def main(data: Path, work: Path, per_source: int, seed: int):
                 if not words:
                     continue
                 word = rng.choice(words)
-                index = indexes[q["index"]]
-                filters = make_filters(list(q["docs"]), None, None)
 
                 def right(hidden, backoff):
                     masked.update(word=word if hidden else None, backoff=backoff)
-                    top = search(index, embedder, q["q"], 1, filters=filters)
-                    return bool(top) and (top[0].doc_id, top[0].paragraph) in q["gold"]
+                    return first_is_right(q, q["q"], indexes, embedder)
 
                 counts["questions"] += 1
                 counts["R@1 lexicon"] += right(False, False)
@@ -86,6 +83,12 @@ def main(data: Path, work: Path, per_source: int, seed: int):
     print(json.dumps(british(questions, indexes, embedder), indent=1))
 
 
+def first_is_right(q: dict, text: str, indexes: dict, embedder) -> bool:
+    """Is the first answer to `text`, searched within the question's report, its gold paragraph?"""
+    top = search(indexes[q["index"]], embedder, text, 1, filters=make_filters(list(q["docs"]), None, None))
+    return bool(top) and (top[0].doc_id, top[0].paragraph) in q["gold"]
+
+
 def british(questions: list[dict], indexes: dict, embedder) -> dict:
     """R@1 of the questions that have a word the British spell otherwise: as made (American, as the
     translations spell), in British spelling, and in British spelling without kb reading it as American."""
@@ -95,8 +98,7 @@ def british(questions: list[dict], indexes: dict, embedder) -> dict:
         return re.sub(r"[a-z]+", lambda m: get_british_spelling(m.group()), text)
 
     def right(q, text):
-        top = search(indexes[q["index"]], embedder, text, 1, filters=make_filters(list(q["docs"]), None, None))
-        return bool(top) and (top[0].doc_id, top[0].paragraph) in q["gold"]
+        return first_is_right(q, text, indexes, embedder)
 
     asked = [(q, spelt(q["q"])) for q in questions if spelt(q["q"]) != q["q"]]
     n = len(asked) or 1
