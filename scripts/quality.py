@@ -42,6 +42,8 @@ SETS = {
     "seed_dev": ("shenyang", SHARED / "eval" / "seed_dev.jsonl", "44, never trained or tuned on"),
     "chinese-heldout": ("shenyang", Q / "shenyang-heldout-zh.jsonl",
                         "35 Chinese paraphrases, written in the sixth session before any change was scored on them"),
+    "chinese-heldout2": ("shenyang", Q / "shenyang-heldout-zh2.jsonl",
+                         "49 more in a reader's words, written in the eighth session before anything was scored on them"),
     "english-heldout": ("shenyang", [Q / "shenyang-english-heldout.jsonl", Q / "shenyang-english-heldout2.jsonl"],
                         "15 + 39 English, written before any training"),
     "english-glossary": ("shenyang", Q / "shenyang-english.jsonl", "22 English the glossary was grown on"),
