@@ -123,6 +123,7 @@ def step_build(work: Path, embedder, rounds: int = 4) -> dict:
     prompted = [embedder.prompts.get("document", "") + x for x in texts]
     embedder.encoder.encode(prompted[:16], 32)
     bare_s, build_s = [], []
+
     def bare_once():
         t = time.perf_counter()
         embedder.encoder.encode(sorted(prompted, key=len), 32)
