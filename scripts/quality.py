@@ -46,6 +46,8 @@ SETS = {
                          "49 more in a reader's words, written in the eighth session before anything was scored on them"),
     "english-heldout": ("shenyang", [Q / "shenyang-english-heldout.jsonl", Q / "shenyang-english-heldout2.jsonl"],
                         "15 + 39 English, written before any training"),
+    "english-heldout3": ("shenyang", Q / "shenyang-english-heldout3.jsonl",
+                         "36 more English, written in the eighth session before anything was scored on them"),
     "english-glossary": ("shenyang", Q / "shenyang-english.jsonl", "22 English the glossary was grown on"),
     "gov-2026": ("gov-2026", Q / "gov-2026.jsonl", "93, 31 provincial reports + Shenyang"),
     "cmrc-dev": ("cmrc-dev", SHARED / "corpora" / "cmrc2018" / "dev" / "queries.jsonl", "3,219"),
