@@ -22,4 +22,4 @@ def test_every_gold_answer_is_in_the_bundled_report_once(path):
     assert rows and len({r["id"] for r in rows}) == len(rows)
     for row in rows:
         assert row["q"].strip()
-        assert any(REPORT.count(g) == 1 for g in row["gold"]), (row["id"], row["gold"])
+        assert row["gold"] and all(REPORT.count(g) == 1 for g in row["gold"]), (row["id"], row["gold"])
