@@ -145,10 +145,15 @@ def full_dictionary() -> None:
         jieba.dt.initialize()
 
 
+def simplified(text: str) -> str:
+    """Traditional characters as Simplified; nothing else changed."""
+    return _converter().convert(text)
+
+
 @lru_cache(maxsize=16384)  # the same chunk texts are folded for query after query (ranker, highlights)
 def fold(text: str) -> str:
     """The form both queries and passages are matched in."""
-    return _converter().convert(unicodedata.normalize("NFKC", text)).lower()
+    return simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
 def _alnum(word: str, start: int) -> list[tuple[str, int, int]]:

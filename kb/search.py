@@ -229,7 +229,7 @@ def _tiered(index: Index, qv, lex, query: str, want: int, tiers: list[np.ndarray
 
 def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,
            mode: str = "hybrid", filters: Filters = Filters(), per_document: bool | None = None,
-           prefer_named: bool = True, marked: int | None = None, spell: bool = True) -> Results:
+           prefer_named: bool = True, marked: int | None = None, spell: bool = True, rerank: bool = False) -> Results:
     """Hybrid search over chunks, grouped so each paragraph appears once, at its best chunk.
 
     `mode` is "hybrid", or "dense" / "lexical" alone (for comparisons in kb eval);
@@ -242,6 +242,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     `marked` results (all when None) get their highlights and best sentence: the web app asks
     for 50 to count facets and shows 10. With `spell`, a word typed with a character of the same
     sound as the reports' (扶务 for 服务) is searched as theirs, and the results' `corrected` says so.
+    With `rerank`, the first results are read again by the opt-in cross-encoder (kb/rerank.py).
     """
     asked = query = clean_query(query)
     k = check_k(k)
@@ -308,6 +309,10 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
             **(_marks(para.text, terms, chunk) if marked is None or len(results) < marked else {})))
         if len(results) == k:
             break
+    if rerank:
+        from .rerank import rerank as read_again
+
+        results[:] = read_again(results, query)
     return results
 
 

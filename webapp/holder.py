@@ -95,7 +95,8 @@ class IndexHolder:
         self._checked = 0.0
         return self.get()
 
-    def search(self, query: str, k=10, doc=None, year=None, region=None, per_document=None, spell=True):
+    def search(self, query: str, k=10, doc=None, year=None, region=None, per_document=None, spell=True,
+               rerank=False):
         """Search the live index; returns (results, facets, milliseconds taken).
 
         Facets count documents and years over a wider set of results than shown, so a
@@ -108,5 +109,5 @@ class IndexHolder:
         filters = make_filters(doc, year, short_name(region))
         index = self.get()
         wide = search(index, self.embedder(), query, max(k, 50), filters=filters, per_document=per_document,
-                      marked=k, spell=spell)
+                      marked=k, spell=spell, rerank=rerank)
         return wide.head(k), facets(wide), round((time.perf_counter() - started) * 1000, 1)

@@ -71,11 +71,13 @@ def index():
     doc, year = request.args.get("doc") or None, request.args.get("year") or None
     per_doc = {"1": True, "0": False}.get(request.args.get("per_doc", ""))
     spell = request.args.get("spell") != "0"
+    rerank = request.args.get("rerank") == "1"
     results, facet_counts, ms, err = [], None, None, None
     if q.strip():
         try:
             results, facet_counts, ms = current_app.extensions["kb"].search(
-                q, request.args.get("k", "10"), [doc] if doc else None, year, per_document=per_doc, spell=spell)
+                q, request.args.get("k", "10"), [doc] if doc else None, year, per_document=per_doc, spell=spell,
+                rerank=rerank)
         except QueryError as exc:
             err = str(exc)
         except KbError as exc:
@@ -84,7 +86,7 @@ def index():
     return render_template("search.html", q=q, cards=cards, ms=ms, error=err, facets=facet_counts,
                            doc=doc, doc_title=_title(doc), year=year, examples=EXAMPLES, status=_status(),
                            per_document=getattr(results, "per_document", False), chosen=per_doc is not None,
-                           corrected=getattr(results, "corrected", None))
+                           corrected=getattr(results, "corrected", None), rerank=rerank)
 
 
 def _title(doc_id):
