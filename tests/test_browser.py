@@ -106,6 +106,8 @@ def test_phone_layout_and_keyboard(server, browser):
     assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "搜索"
+    page.keyboard.press("Tab")  # the opt-in second reading, a checkbox a keyboard can tick
+    assert page.evaluate("document.activeElement.name") == "rerank"
     page.keyboard.press("Tab")  # then straight to the first result's actions
     assert page.evaluate("document.activeElement.className") == "copy"
     page.keyboard.press("Tab")
