@@ -214,8 +214,9 @@ def sibling_halves(folder: Path, out: Path) -> tuple[Path, list[dict]]:
 @click.option("--work", type=click.Path(exists=True, path_type=Path), required=True,
               help="train_ranker.py prepare's folder (its indexes); the sibling index is built here too.")
 @click.option("--per-source", default=150, show_default=True)
+@click.option("--siblings", default=0, help="Only the first N sibling questions (0: all 936).")
 @click.option("--seed", default=13, show_default=True)
-def weigh(data, work, per_source, seed):
+def weigh(data, work, per_source, siblings, seed):
     """How many training-side questions the reading puts right at each weight of kb's score."""
     from kb import rerank as R
     from kb import store
@@ -232,7 +233,8 @@ def weigh(data, work, per_source, seed):
     indexes = {**T._indexes(work), "siblings": store.load(work / "idx-siblings")}
     embedder = load_embedder(indexes["gov"].model_name)
     side = T._questions(data, indexes["gov"], indexes["cmrc"], random.Random(seed), per_source, indexes["archive"])
-    questions = [dict(q, index="siblings") for q in questions] + [q for q in side if q["split"] == "heldout"]
+    questions = ([dict(q, index="siblings") for q in questions[:siblings or None]]
+                 + [q for q in side if q["split"] == "heldout"])
     reader = R.load_reranker()
     rows = []
     with click.progressbar(questions, label="reading") as bar:
