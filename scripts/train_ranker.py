@@ -4,6 +4,7 @@
     python scripts/train_ranker.py prepare --work /tmp/rk    # copies the corpora, builds the indexes
     python scripts/train_ranker.py fit --data /tmp/kbtrain --work /tmp/rk --out kb/weights/ranker.json
     python scripts/train_ranker.py score --data /tmp/kbtrain --work /tmp/rk [--no-expansion]   # no refit
+    python scripts/train_ranker.py lambdarank --data /tmp/kbtrain --work /tmp/rk   # beside LightGBM (ablation)
 
 The indexes are built with the model kb ships, with its adapter (on by default), so the ranker learns
 from the scores it will see beside it. A ranker learned on questions the adapter was trained on
@@ -372,6 +373,39 @@ def score(data: Path, work: Path, ranker: Path | None, no_expansion: bool, per_s
     report = _report_by_source(items, {"ranker": lambda it: it["x"] @ w})
     print(json.dumps({name: r["ranker"] for name, r in report.items()}, indent=1))
 
+
+
+@cli.command()
+@click.option("--data", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--work", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--per-source", default=1500, show_default=True)
+@click.option("--seed", default=13, show_default=True)
+def lambdarank(data: Path, work: Path, per_source: int, seed: int):
+    """The shipped linear ranker beside LightGBM lambdarank forests fit on the same training questions and
+    features (an ablation: trees learn interactions a linear score cannot, and overfit the few hundred
+    reader and archive questions). Needs `pip install lightgbm`; nothing here is shipped."""
+    try:
+        import lightgbm as lgb
+    except ImportError:
+        raise click.ClickException("this comparison needs lightgbm: pip install lightgbm") from None
+    from kb.ranker import RANKER_FILE
+
+    w = _ranker_weights(RANKER_FILE)
+    indexes = _indexes(work)
+    embedder = load_embedder(indexes["gov"].model_name)
+    questions = _questions(data, indexes["gov"], indexes["cmrc"], random.Random(seed), per_source, indexes["archive"])
+    items = _featurise_all(questions, indexes, embedder)
+    train = [it for it in items if it["split"] == "train" and it["y"].any()]
+    x, y = np.vstack([it["x"] for it in train]), np.concatenate([it["y"] for it in train]).astype(int)
+    fns = {"linear (shipped)": lambda it: it["x"] @ w}
+    for leaves, trees, rate in ((7, 100, 0.05), (15, 200, 0.05), (31, 300, 0.03)):
+        model = lgb.LGBMRanker(objective="lambdarank", n_estimators=trees, learning_rate=rate, num_leaves=leaves,
+                               subsample=0.8, subsample_freq=1, colsample_bytree=0.8, random_state=seed, verbose=-1,
+                               n_jobs=1, deterministic=True, force_row_wise=True)
+        model.fit(x, y, group=[len(it["y"]) for it in train])
+        fns[f"lambdarank {leaves} leaves x {trees}"] = lambda it, m=model: m.predict(it["x"])
+    for name, by_fn in _report_by_source(items, fns).items():
+        print(f"{name:18} " + "  ".join(f"{fn}: {r['R@1']:.3f}" for fn, r in by_fn.items()) + f"  (n={next(iter(by_fn.values()))['n']})")
 
 if __name__ == "__main__":
     cli()

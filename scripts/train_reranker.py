@@ -1,9 +1,9 @@
 """Train kb's opt-in cross-encoder (kb/rerank.py) on CPU, from data no evaluation uses.
 
     python scripts/make_training_data.py --out /tmp/kbtrain      # the report questions (~3 min)
-    python scripts/train_reranker.py train --reports /tmp/kbtrain/train.jsonl --steps 1200 \
-        --out kb/weights/reranker.safetensors                      # ~21 min on two cores
-    python scripts/train_reranker.py weigh --data /tmp/kbtrain --work /tmp/rk   # kb/rerank.py's WEIGHT (~15 min)
+    python scripts/train_reranker.py train --reports /tmp/kbtrain/train.jsonl \
+        --out kb/weights/reranker.safetensors                      # 2,000 steps, ~33 min on two cores
+    python scripts/train_reranker.py weigh --data /tmp/kbtrain --work /tmp/rk   # kb/rerank.py's WEIGHT (~7 min)
 
 Each training item is a question with four passages (kb/rerank.py's windows), one of which answers it:
 - CMRC 2018 train (Chinese Wikipedia; never CMRC dev or trial, never DRCD): the window that holds the
@@ -11,7 +11,9 @@ Each training item is a question with four passages (kb/rerank.py's windows), on
   from the answer's own paragraph when it has another: the same article's words without the answer,
   as DRCD's sibling paragraphs are;
 - questions generated from the reports (make_training_data.py's gov-figure and gov-lead pairs, from
-  its training reports only): the paragraph against the mined hard negative and two others.
+  its training reports only): the paragraph against the mined hard negative and two others (30%);
+- make_training_data.py's zh-en pairs of its training years, the English sentences of 4-24 words: the
+  Chinese sentence against the mined negative and two others (10%), so that English questions are read.
 The loss is the cross-entropy of the right passage among its four. Only the model's layers 3-5 and the
 head are trained (the lower layers stay the provisioned model's, so back-propagation stops there);
 what ships is those layers and the head in fp16. A tenth of the CMRC paragraphs is held out, and the
@@ -78,9 +80,12 @@ def cmrc_items(folder: Path, seed: int) -> tuple[list, list]:
     return train, heldout
 
 
-def report_items(path: Path, seed: int) -> list:
-    """(question, [paragraph, its mined negative, two others]) from make_training_data.py's output."""
-    rows = [r for r in map(json.loads, path.open(encoding="utf-8")) if r["src"] in ("gov-figure", "gov-lead")]
+def report_items(path: Path, seed: int, sources=("gov-figure", "gov-lead")) -> list:
+    """(question, [paragraph, its mined negative, two others]) from make_training_data.py's output;
+    for its zh-en pairs, (English sentence, [the Chinese one, its mined negative, two others])."""
+    rows = [r for r in map(json.loads, path.open(encoding="utf-8")) if r["src"] in sources]
+    if "zh-en" in sources:  # a reader's English is short: not the long official sentences
+        rows = [r for r in rows if r["src"] != "zh-en" or 4 <= len(r["q"].split()) <= 24]
     rng = random.Random(seed)
     pool = [r["pos"] for r in rows]
     return [(r["q"], [r["pos"], r["neg"]] + rng.sample(pool, 2)) for r in rows]
@@ -115,14 +120,16 @@ def cli():
 @cli.command()
 @click.option("--cmrc", type=click.Path(path_type=Path), default=SHARED / "corpora/cmrc2018/train", show_default=True)
 @click.option("--reports", type=click.Path(path_type=Path), help="make_training_data.py's train.jsonl.")
-@click.option("--report-share", default=0.25, show_default=True, help="Share of the items from the reports.")
-@click.option("--steps", default=1400, show_default=True)
+@click.option("--report-share", default=0.3, show_default=True, help="Share of the items from the reports.")
+@click.option("--english-share", default=0.1, show_default=True,
+              help="Share of the items from the zh-en pairs (English sentence, its Chinese).")
+@click.option("--steps", default=2000, show_default=True)
 @click.option("--items-per-step", default=4, show_default=True)
 @click.option("--lr", default=5e-5, show_default=True)
 @click.option("--seed", default=13, show_default=True)
 @click.option("--heldout-n", default=400, show_default=True, help="Held-out questions measured.")
 @click.option("--out", type=click.Path(path_type=Path), required=True)
-def train(cmrc, reports, report_share, steps, items_per_step, lr, seed, heldout_n, out):
+def train(cmrc, reports, report_share, english_share, steps, items_per_step, lr, seed, heldout_n, out):
     import torch
     from safetensors.torch import save_file
 
@@ -142,9 +149,12 @@ def train(cmrc, reports, report_share, steps, items_per_step, lr, seed, heldout_
     gov = report_items(reports, seed) if reports else []
     rng.shuffle(gov)
     n_gov = min(len(gov), int(need * report_share)) if gov else 0
-    items = train[:need - n_gov] + gov[:n_gov]
+    english = report_items(reports, seed, ("zh-en",)) if reports and english_share else []
+    rng.shuffle(english)
+    n_en = min(len(english), int(need * english_share))
+    items = train[:need - n_gov - n_en] + gov[:n_gov] + english[:n_en]
     rng.shuffle(items)
-    print(f"items: {len(items)} ({n_gov} from the reports), CMRC held out {len(heldout)}; "
+    print(f"items: {len(items)} ({n_gov} from the reports, {n_en} English), CMRC held out {len(heldout)}; "
           f"prepared in {time.time() - t0:.0f} s", flush=True)
 
     model, head, tok = base_model(provision())
@@ -216,7 +226,9 @@ def sibling_halves(folder: Path, out: Path) -> tuple[Path, list[dict]]:
 @click.option("--per-source", default=150, show_default=True)
 @click.option("--siblings", default=0, help="Only the first N sibling questions (0: all 936).")
 @click.option("--seed", default=13, show_default=True)
-def weigh(data, work, per_source, siblings, seed):
+@click.option("--reranker", type=click.Path(exists=True, path_type=Path), default=None,
+              help="A trained file [default: the shipped one].")
+def weigh(data, work, per_source, siblings, seed, reranker):
     """How many training-side questions the reading puts right at each weight of kb's score."""
     from kb import rerank as R
     from kb import store
@@ -235,7 +247,7 @@ def weigh(data, work, per_source, siblings, seed):
     side = T._questions(data, indexes["gov"], indexes["cmrc"], random.Random(seed), per_source, indexes["archive"])
     questions = ([dict(q, index="siblings") for q in questions[:siblings or None]]
                  + [q for q in side if q["split"] == "heldout"])
-    reader = R.load_reranker()
+    reader = R.load_reranker(reranker or R.RERANKER_FILE)
     rows = []
     with click.progressbar(questions, label="reading") as bar:
         for q in bar:
