@@ -10,8 +10,8 @@ so it is off by default (`kb search --rerank`, `rerank=1` in the API, 精读前�
 
 It is the first six layers of the bundled model (the embedder's weights, as provisioned) with its
 upper three layers and a scoring head trained by scripts/train_reranker.py on CMRC 2018 train,
-questions generated from the reports and the official zh-en sentence pairs (never on an evaluation set); only what training changed ships,
-in kb/weights/reranker.safetensors.
+questions generated from the reports and the official zh-en sentence pairs (never on an evaluation
+set); only what training changed ships, in kb/weights/reranker.safetensors.
 """
 from __future__ import annotations
 
