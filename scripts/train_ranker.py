@@ -374,7 +374,6 @@ def score(data: Path, work: Path, ranker: Path | None, no_expansion: bool, per_s
     print(json.dumps({name: r["ranker"] for name, r in report.items()}, indent=1))
 
 
-
 @cli.command()
 @click.option("--data", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--work", type=click.Path(exists=True, path_type=Path), required=True)
@@ -405,7 +404,9 @@ def lambdarank(data: Path, work: Path, per_source: int, seed: int):
         model.fit(x, y, group=[len(it["y"]) for it in train])
         fns[f"lambdarank {leaves} leaves x {trees}"] = lambda it, m=model: m.predict(it["x"])
     for name, by_fn in _report_by_source(items, fns).items():
-        print(f"{name:18} " + "  ".join(f"{fn}: {r['R@1']:.3f}" for fn, r in by_fn.items()) + f"  (n={next(iter(by_fn.values()))['n']})")
+        n = next(iter(by_fn.values()))["n"]
+        print(f"{name:18} " + "  ".join(f"{fn}: {r['R@1']:.3f}" for fn, r in by_fn.items()) + f"  (n={n})")
+
 
 if __name__ == "__main__":
     cli()
