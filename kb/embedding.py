@@ -45,21 +45,19 @@ class TorchEncoder:
         return len(self.model.tokenizer(text)["input_ids"])
 
 
-class OnnxEncoder:
-    """The int8 ONNX export run by ONNX Runtime. Tokenised as the model's tokenizer.json does — its
+class Pieces:
+    """The converted model's tokenizer without the `tokenizers` library's 250k-piece trie: its
     normalizer (tokenizers library), a space before the text (Metaspace), its Unigram pieces
-    (sentencepiece), <s> … </s>, at most 512 tokens — in a fifth of the memory (kb/onnx_export.py)."""
+    (sentencepiece), <s> … </s>, at most 512 tokens (kb/onnx_export.py writes the two parts). The
+    ids equal tokenizer.json's, for one text and for a pair (the reranker's question and passage)."""
 
-    backend = "onnx"
-
-    def __init__(self, model_dir: Path, onnx_file: Path, threads: int | None = None):
-        import onnxruntime as ort
+    def __init__(self, model_dir: Path, parts: Path):
         import sentencepiece
         from tokenizers import Tokenizer
 
         from .onnx_export import NORMALIZER, PIECES
 
-        model_dir, parts = Path(model_dir), Path(onnx_file).parent
+        model_dir, parts = Path(model_dir), Path(parts)
         self.normalizer = Tokenizer.from_file(str(parts / NORMALIZER)).normalizer
         self.pieces = sentencepiece.SentencePieceProcessor(model_file=str(parts / PIECES))
         config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
@@ -68,14 +66,6 @@ class OnnxEncoder:
         self.pad = int(bert.get("pad_token_id", 1))
         tok = json.loads((model_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
         self.bos, self.eos = (self.pieces.piece_to_id(tok["bos_token"]), self.pieces.piece_to_id(tok["eos_token"]))
-        st = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
-        self.prompts = dict(st.get("prompts") or {})
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("KB_THREADS") or os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        options.enable_cpu_mem_arena = False  # a build's large batches would stay allocated for good
-        self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-        self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def ids(self, text: str) -> list[int]:
         text = self.normalizer.normalize_str(text)
@@ -85,16 +75,55 @@ class OnnxEncoder:
             text = " " + text
         return [self.bos] + self.pieces.encode(text)[: self.max_tokens - 2] + [self.eos]
 
+    def pair(self, first: str, second: str, max_tokens: int) -> list[int]:
+        """<s> first </s></s> second </s>, the second cut to fit `max_tokens` (truncation="only_second")."""
+        head = self.ids(first)
+        return head + [self.eos] + self.ids(second)[1:-1][: max(0, max_tokens - len(head) - 2)] + [self.eos]
+
+    def batch(self, rows: list[list[int]]) -> dict[str, np.ndarray]:
+        """Rows of ids padded to the longest, with their attention mask: a model's inputs."""
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self.pad, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for j, r in enumerate(rows):
+            ids[j, : len(r)], mask[j, : len(r)] = r, 1
+        return {"input_ids": ids, "attention_mask": mask}
+
+
+def onnx_session(path: Path, threads: int | None = None):
+    """An ONNX Runtime session on the CPU with kb's thread settings (`KB_THREADS`, default: all cores)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or int(os.environ.get("KB_THREADS") or os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False  # a build's large batches would stay allocated for good
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+class OnnxEncoder:
+    """The int8 ONNX export run by ONNX Runtime, tokenised by `Pieces` — in a fifth of the memory
+    of the tokenizers library and torch (kb/onnx_export.py)."""
+
+    backend = "onnx"
+
+    def __init__(self, model_dir: Path, onnx_file: Path, threads: int | None = None):
+        model_dir = Path(model_dir)
+        self.tokens = Pieces(model_dir, Path(onnx_file).parent)
+        self.max_tokens = self.tokens.max_tokens
+        st = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        self.prompts = dict(st.get("prompts") or {})
+        self.session = onnx_session(onnx_file, threads)
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+
+    def ids(self, text: str) -> list[int]:
+        return self.tokens.ids(text)
+
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         out = []
         for i in range(0, len(texts), batch_size):
             rows = [self.ids(t) for t in texts[i : i + batch_size]]
-            width = max(len(r) for r in rows)
-            ids = np.full((len(rows), width), self.pad, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for j, r in enumerate(rows):
-                ids[j, : len(r)], mask[j, : len(r)] = r, 1
-            out.append(self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
+            out.append(self.session.run(None, self.tokens.batch(rows))[0])
         return np.concatenate(out).astype(np.float32, copy=False) if out else np.zeros((0, self.dim), np.float32)
 
     def token_count(self, text: str) -> int:

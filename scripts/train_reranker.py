@@ -228,7 +228,9 @@ def sibling_halves(folder: Path, out: Path) -> tuple[Path, list[dict]]:
 @click.option("--seed", default=13, show_default=True)
 @click.option("--reranker", type=click.Path(exists=True, path_type=Path), default=None,
               help="A trained file [default: the shipped one].")
-def weigh(data, work, per_source, siblings, seed, reranker):
+@click.option("--backend", type=click.Choice(["onnx", "torch"]), default="onnx", show_default=True,
+              help="Read on ONNX Runtime (kb's default) or on torch.")
+def weigh(data, work, per_source, siblings, seed, reranker, backend):
     """How many training-side questions the reading puts right at each weight of kb's score."""
     from kb import rerank as R
     from kb import store
@@ -247,7 +249,7 @@ def weigh(data, work, per_source, siblings, seed, reranker):
     side = T._questions(data, indexes["gov"], indexes["cmrc"], random.Random(seed), per_source, indexes["archive"])
     questions = ([dict(q, index="siblings") for q in questions[:siblings or None]]
                  + [q for q in side if q["split"] == "heldout"])
-    reader = R.load_reranker(reranker or R.RERANKER_FILE)
+    reader = R.load_reranker(reranker or R.RERANKER_FILE, backend)
     rows = []
     with click.progressbar(questions, label="reading") as bar:
         for q in bar:

@@ -37,6 +37,72 @@ def test_reranker_reads_the_paragraph_that_answers():
     assert scores[1] > scores[0]
 
 
+PAIRS = [("是誰發明了現代網球", "現代的網球則於1873年由英國人溫菲爾德少校發明，他把早期的網球規則加以改良。"),
+         ("是誰發明了現代網球", "現代網球起源於英國，是一項在全世界廣受歡迎的運動，網球比賽分為單打和雙打。"),
+         ("空气质量优良天数有多少", "全年空气质量优良天数达到310天，细颗粒物平均浓度持续下降。"),
+         ("空气质量优良天数有多少", "新建改造城市道路300公里，建成口袋公园100个，城市面貌焕然一新。"),
+         ("How many new urban jobs were created?", "城镇新增就业13.2万人，城镇调查失业率5.5%。"),
+         ("How many new urban jobs were created?", "新建改造城市道路300公里，建成口袋公园100个。")]
+
+
+def test_the_reader_runs_on_onnx_without_torch_and_reads_as_torch_does():
+    """The default path exports the reranker once and reads with ONNX Runtime: no torch in the
+    process; the torch path (training's) gives the same order and nearly the same scores."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from kb.rerank import load_reranker; r = load_reranker(); "
+            "r.paragraph_scores('是誰發明了現代網球', ['現代網球起源於英國。']); "
+            "print(type(r.pairs).__name__, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["OnnxPairs", "False"]
+    questions, passages = zip(*PAIRS)
+    fast = load_reranker().score(list(questions), list(passages))
+    slow = load_reranker(backend="torch").score(list(questions), list(passages))
+    assert float(abs(fast - slow).max()) < 0.5
+    for i in range(0, len(PAIRS), 2):  # each question: the passage that answers it first, on both paths
+        assert fast[i] > fast[i + 1] and slow[i] > slow[i + 1], PAIRS[i]
+
+
+def test_pairs_are_cut_into_tokens_as_the_transformers_tokenizer_cuts_them(embedder):
+    from transformers import AutoTokenizer
+
+    from kb.provision import provision
+    from kb.rerank import MAX_TOKENS
+
+    reference = AutoTokenizer.from_pretrained(str(provision()))
+    long = "沈阳市全面振兴新突破三年行动取得重要进展，" * 30  # cut to fit MAX_TOKENS
+    for q, p in [*PAIRS, ("今年的目标", long), ("ＧＤＰ增长（％）", "GDP　增长6%以上。")]:
+        ids = reference([q], [p], truncation="only_second", max_length=MAX_TOKENS)["input_ids"][0]
+        assert embedder.encoder.tokens.pair(q, p, MAX_TOKENS) == ids, (q, p[:20])
+    assert len(embedder.encoder.tokens.pair("今年的目标", long, MAX_TOKENS)) == MAX_TOKENS
+
+
+@pytest.mark.slow
+def test_a_damaged_onnx_reader_is_made_again(tmp_path, embedder):
+    import shutil
+
+    from kb import onnx_export
+    from kb.provision import provision
+    from kb.rerank import RERANKER_FILE, onnx_pairs
+
+    model = tmp_path / "e5"
+    shutil.copytree(provision(), model, ignore=shutil.ignore_patterns("onnx*", ".tmp-*"))
+    tokens = embedder.encoder.tokens
+    first = onnx_pairs(RERANKER_FILE, model, tokens)
+    meta_file = onnx_export.reranker_folder(model) / onnx_export.META
+    meta = json.loads(meta_file.read_text())
+    assert meta["int8"] == "word table" and abs(meta["canary"] - meta["torch"]) < 0.5
+    # a file that loads but does not score as it did when made: the canary pair catches it
+    meta["canary"] += 1.0
+    meta_file.write_text(json.dumps(meta))
+    again = onnx_pairs(RERANKER_FILE, model, tokens)
+    remade = json.loads(meta_file.read_text())  # exported again: its record is the true one once more
+    assert abs(remade["canary"] - (meta["canary"] - 1.0)) < 1e-3
+    questions, passages = zip(*PAIRS)
+    assert abs(again.score(list(questions), list(passages)) - first.score(list(questions), list(passages))).max() < 1e-3
+
+
 def test_search_with_rerank_keeps_the_results_and_reorders_only_the_first_three(loaded_index, embedder):
     q = "今年地区生产总值增长目标"
     plain = search(loaded_index, embedder, q, 10)
