@@ -34,9 +34,10 @@ LAYERS = 6  # the bundled model's first six of twelve: the reading needs fewer t
 TRAINED = (3, 4, 5)  # the layers training changes (the lower ones stay the provisioned model's)
 WINDOW_CHARS = 160  # a passage: whole sentences up to this length (about 110 tokens of Chinese)
 MAX_TOKENS = 192
-# On ONNX Runtime the word table is int8 (a quarter of the file; scores move by 0.03 on average, by
-# 0.4 at most in 2,600 training pairs); int8 matrix products too would read 1.5 times as fast again
-# but move scores by 0.15 on average, 2.6 at most (the reading's spread: 4)
+# On ONNX Runtime the word table is int8 (a file of 139 MB, not 428; scores move by 0.03 on average, by
+# 0.4 at most in 872 training pairs); int8 matrix products too would read 1.5 times as fast but move
+# scores by 0.15 on average, 2.6 at most (the reading's spread: 4), and lost three of the training
+# side's sibling questions (docs/quality.md, eleventh session)
 INT8_MATRICES = False
 DEPTH = 3  # results read again: a wrong first result mostly has the right one just below it
 # How much kb's own score counts beside the reading: order by reading + WEIGHT * log(kb's score). The
