@@ -95,15 +95,15 @@ def relative_year(doc: Document, section_path: str) -> str:
     return {doc.year: "今年", doc.year - 1: "去年"}.get(int(m.group(1)), "")
 
 
-def context_of(doc: Document, section_path: str) -> str:
-    """What the dense retriever sees before a chunk: the heading it sits under. In a report that
-    is the top-level section, which tells last year's review from this year's plan; under no
-    section (an article, a report's opening) it is the document's title. An article's later
-    paragraphs name their subject as 本鱼 or 该校, so without its title a question naming the
-    subject finds the opening paragraph that names it, not the paragraph that answers
-    (docs/quality.md, twelfth session: 0.860 -> 0.927 dense R@1 on CMRC trial's articles cut
-    in two)."""
-    return section_path.split(SECTION_SEP)[0] if section_path else doc.title
+def heading_of(title: str, section_path: str) -> str:
+    """The heading a paragraph sits under, which the dense retriever sees before each of its chunks
+    and the reader (kb/rerank.py) before each passage. In a report that is the top-level section,
+    which tells last year's review from this year's plan; under no section (an article, a report's
+    opening) it is the document's title. An article's later paragraphs name their subject as 本鱼 or
+    该校, so without its title a question naming the subject finds the opening paragraph that names
+    it, not the paragraph that answers (docs/quality.md, twelfth session: dense R@1 0.860 -> 0.927 on
+    CMRC trial's articles cut in two)."""
+    return section_path.split(SECTION_SEP)[0] if section_path else title
 
 def lexical_text(doc: Document, chunk: Chunk) -> str:
     """What BM25 sees: the chunk with its document's title and region (in Chinese and English)
@@ -119,7 +119,7 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
     for para in doc.paragraphs:
         if para.heading or len(para.text) < MIN_CHARS:
             continue
-        ctx = context_of(doc, para.section_path) if settings.context else ""
+        ctx = heading_of(doc.title, para.section_path) if settings.context else ""
         for n, (s, e) in enumerate(windows(para.text, settings.max_chars, settings.overlap)):
             text = para.text[s:e]
             embed_text = f"{ctx}\n{text}" if ctx else text

@@ -235,6 +235,7 @@ def weigh(data, work, per_source, siblings, seed, reranker, backend):
     from kb import rerank as R
     from kb import store
     from kb.build import build
+    from kb.chunking import heading_of
     from kb.embedding import load_embedder
     from kb.scope import make_filters
     from kb.search import search
@@ -256,7 +257,8 @@ def weigh(data, work, per_source, siblings, seed, reranker, backend):
             res = search(indexes[q["index"]], embedder, q["q"], R.DEPTH,
                          filters=make_filters(doc=list(q["docs"])) if q["docs"] else make_filters())
             right = [(r.doc_id, r.paragraph) in q["gold"] or r.doc_id in q["gold"] for r in res]
-            read = reader.paragraph_scores(q["q"], [r.text for r in res]) if len(res) > 1 else np.zeros(len(res))
+            read = (reader.paragraph_scores(q["q"], [r.text for r in res], [heading_of(r.title, r.section) for r in res])
+                    if len(res) > 1 else np.zeros(len(res)))
             rows.append((q["src"], right, [np.log(max(r.score, 1e-9)) for r in res], read))
     for weight in (8, 16, 32, 48, 56, 64, 96, 128):
         gained = {}

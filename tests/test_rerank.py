@@ -37,6 +37,19 @@ def test_reranker_reads_the_paragraph_that_answers():
     assert scores[1] > scores[0]
 
 
+
+def test_reader_reads_each_passage_under_its_heading():
+    """An article's later paragraph calls its subject 本鱼. Read bare, the opening paragraph, which names
+    the fish but does not answer, scores higher; read under the article's title, the answer does."""
+    rr = load_reranker()
+    lead = ("蓝线裸顶鲷，又称蓝线白𫚭，俗名龙尖，为辐鳍鱼纲鲈形目龙占鱼科的其中一个种。"
+            "本鱼分布于印度太平洋区，包括东非、马达加斯加、红海、日本、台湾、中国等海域。")
+    answer = "水深20至170公尺。本鱼体呈银灰色，有若干不规则污斑。头长为眼径的五倍。体长可达80公分。"
+    question = "蓝线裸顶鲷的身体是什么颜色的？"
+    bare = rr.paragraph_scores(question, [lead, answer])
+    headed = rr.paragraph_scores(question, [lead, answer], ["蓝线裸顶鲷", "蓝线裸顶鲷"])
+    assert bare[0] > bare[1] and headed[1] > headed[0]
+
 PAIRS = [("是誰發明了現代網球", "現代的網球則於1873年由英國人溫菲爾德少校發明，他把早期的網球規則加以改良。"),
          ("是誰發明了現代網球", "現代網球起源於英國，是一項在全世界廣受歡迎的運動，網球比賽分為單打和雙打。"),
          ("空气质量优良天数有多少", "全年空气质量优良天数达到310天，细颗粒物平均浓度持续下降。"),
