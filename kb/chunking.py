@@ -105,6 +105,7 @@ def heading_of(title: str, section_path: str) -> str:
     CMRC trial's articles cut in two)."""
     return section_path.split(SECTION_SEP)[0] if section_path else title
 
+
 def lexical_text(doc: Document, chunk: Chunk) -> str:
     """What BM25 sees: the chunk with its document's title and region (in Chinese and English)
     and its full section path, so words of a heading ("碳达峰") or a place named in a
