@@ -2,7 +2,7 @@
 
     python scripts/make_training_data.py --out /tmp/kbtrain      # the report questions (~3 min)
     python scripts/train_reranker.py train --reports /tmp/kbtrain/train.jsonl \
-        --out kb/weights/reranker.safetensors                      # 2,000 steps, ~33 min on two cores
+        --out kb/weights/reranker.safetensors                      # 2,000 steps, ~35 min on two cores
     python scripts/train_reranker.py weigh --data /tmp/kbtrain --work /tmp/rk   # kb/rerank.py's WEIGHT (~7 min)
 
 Each training item is a question with four passages (kb/rerank.py's windows), one of which answers it:
@@ -46,17 +46,20 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 GROUP = 4
 
 
-def cmrc_items(folder: Path, seed: int) -> tuple[list, list]:
-    """(question, [right window, three wrong]) for CMRC train; the held-out tenth by paragraph."""
+def cmrc_items(folder: Path, seed: int, titled: bool = True) -> tuple[list, list]:
+    """(question, [right window, three wrong]) for CMRC train; the held-out tenth by paragraph. With
+    `titled`, each window is read under its article's title, as kb reads a passage under no section
+    (chunking.heading_of, Reranker.paragraph_scores); the report items already carry their section."""
     import bm25s
 
     from kb.lexical import tokenize
 
     corpus = {d["id"]: d for d in map(json.loads, (folder / "corpus.jsonl").open(encoding="utf-8"))}
-    wins, owner = [], []
+    wins, owner, read = [], [], []  # the windows (negatives are mined on these), as the model reads them
     for pid, d in corpus.items():
         for w in windows(d["text"]):
             wins.append(w)
+            read.append(f"{d['title']}\n{w}" if titled and d.get("title") else w)
             owner.append(pid)
     retriever = bm25s.BM25()
     retriever.index([tokenize(w) for w in wins], show_progress=False)
@@ -75,7 +78,7 @@ def cmrc_items(folder: Path, seed: int) -> tuple[list, list]:
         negs = (sibling + others)[:GROUP - 1]
         if len(negs) < GROUP - 1:
             continue
-        item = (q["q"], [wins[right[0]]] + [wins[i] for i in negs])
+        item = (q["q"], [read[right[0]]] + [read[i] for i in negs])
         (heldout if gold in held else train).append(item)
     return train, heldout
 
@@ -128,8 +131,10 @@ def cli():
 @click.option("--lr", default=5e-5, show_default=True)
 @click.option("--seed", default=13, show_default=True)
 @click.option("--heldout-n", default=400, show_default=True, help="Held-out questions measured.")
+@click.option("--titles/--no-titles", default=True, show_default=True,
+              help="CMRC windows read under their article's title, as kb reads them.")
 @click.option("--out", type=click.Path(path_type=Path), required=True)
-def train(cmrc, reports, report_share, english_share, steps, items_per_step, lr, seed, heldout_n, out):
+def train(cmrc, reports, report_share, english_share, steps, items_per_step, lr, seed, heldout_n, titles, out):
     import torch
     from safetensors.torch import save_file
 
@@ -140,7 +145,7 @@ def train(cmrc, reports, report_share, english_share, steps, items_per_step, lr,
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     t0 = time.time()
-    train, heldout = cmrc_items(cmrc, seed)
+    train, heldout = cmrc_items(cmrc, seed, titles)
     rng = random.Random(seed)
     rng.shuffle(train)
     rng.shuffle(heldout)
