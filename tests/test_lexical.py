@@ -42,3 +42,23 @@ def test_english_words_match_the_report_terms_as_the_chunks_were_cut():
     assert index.scores("What is the GDP growth target of the academicians?")[1] < coverage
     scores, _ = index.scores("How will coal-fired boilers be phased out?")
     assert scores.argmax() == 2
+
+
+
+def test_an_english_word_is_matched_as_written_beside_what_the_lexicon_reads_it_as():
+    from kb.lexical import tokenize
+    from kb.lexicon import expand
+
+    assert "轨道交通" in expand("metro")
+    # a corpus that writes the name as it is ("Metro", a retailer), beside the report term
+    texts = ["Metro 是一家德国零售企业，在多个城市开设门店。", "轨道交通2号线南延线开通运营，方便市民出行。",
+             "新建口袋公园1000座。"]
+    index = LexicalIndex.from_tokens([tokenize(t) for t in texts])
+    question = "Metro这个名字是什么意思呢"  # a Chinese question: only its English word is in the corpus
+    scores, _ = index.scores(question)
+    assert scores[0] > 0 and scores[1] > 0 and scores[2] == 0  # the name as written, and what it reads as
+    # where no paragraph writes the word, it does not count as a word BM25 is missing
+    reports = LexicalIndex.from_tokens([tokenize(t) for t in texts[1:]])
+    assert reports.scores(question)[1] == reports.scores("轻轨 轨道交通这个名字是什么意思呢")[1]
+    scores, _ = index.scores("metro")  # an English question too
+    assert scores[0] > 0 and scores[1] > 0 and scores[2] == 0
