@@ -7,8 +7,10 @@ adapter, then scores each set with: dense alone, BM25 alone, the old hybrid (rec
 fusion with hand-set weights and the hand-typed English glossary), the adapter alone (its dense
 ranking, and RRF over it), the learned ranker alone (over base-weight vectors), the adapter and the
 ranker with the old glossary or with no English expansion instead of the learned lexicon, and all
-learned parts together (also asked through the web app's JSON API, with kb's defaults).
-Two cores: about 40 minutes from nothing, 9 once the indexes exist.
+learned parts together (also asked through the web app's JSON API, with kb's defaults), and those with
+the opt-in cross-encoder reading the first three results again (`--rerank`).
+Two cores: about 40 minutes from nothing, 9 once the indexes exist, and the reranked column another 55
+(CMRC and DRCD dev: 25 each).
 """
 from __future__ import annotations
 
@@ -44,12 +46,17 @@ SETS = {
                         "35 Chinese paraphrases, written in the sixth session before any change was scored on them"),
     "chinese-heldout2": ("shenyang", Q / "shenyang-heldout-zh2.jsonl",
                          "49 more in a reader's words, written in the eighth session before anything was scored on them"),
+    "chinese-heldout3": ("shenyang", Q / "shenyang-heldout-zh3.jsonl",
+                         "55 more in a reader's words, written in the fourteenth session before anything was scored on them"),
     "english-heldout": ("shenyang", [Q / "shenyang-english-heldout.jsonl", Q / "shenyang-english-heldout2.jsonl"],
                         "15 + 39 English, written before any training"),
     "english-heldout3": ("shenyang", Q / "shenyang-english-heldout3.jsonl",
                          "36 more English, written in the eighth session before anything was scored on them"),
+    "english-heldout4": ("shenyang", Q / "shenyang-english-heldout4.jsonl",
+                         "32 more English, written in the fourteenth session before anything was scored on them"),
     "english-glossary": ("shenyang", Q / "shenyang-english.jsonl", "22 English the glossary was grown on"),
     "gov-2026": ("gov-2026", Q / "gov-2026.jsonl", "93, 31 provincial reports + Shenyang"),
+    "archive-national": ("archive", Q / "archive-national.jsonl", "57 naming a year, over the 57 national reports 1954-2025"),
     "cmrc-dev": ("cmrc-dev", SHARED / "corpora" / "cmrc2018" / "dev" / "queries.jsonl", "3,219"),
     "drcd-dev": ("drcd-dev", SHARED / "corpora" / "drcd" / "dev" / "queries.jsonl", "3,524, Traditional Chinese"),
 }
@@ -58,17 +65,18 @@ SETS = {
 # glossary, or nothing
 EXPANSIONS = {"lexicon": lexicon.expand, "glossary": glossary_baseline.expand, "none": lambda query: []}
 
-# name: (adapter on?, mode, fusion, expansion)
+# name: (adapter on?, mode, fusion, expansion, reranked?)
 RUNS = {
-    "dense (base weights)": (False, "dense", "rrf", "lexicon"),
-    "BM25 (learned lexicon)": (False, "lexical", "rrf", "lexicon"),
-    "old hybrid (RRF, base weights, glossary)": (False, "hybrid", "rrf", "glossary"),
-    "adapter: dense": (True, "dense", "rrf", "lexicon"),
-    "adapter: RRF, lexicon": (True, "hybrid", "rrf", "lexicon"),
-    "ranker (base weights), lexicon": (False, "hybrid", "learned", "lexicon"),
-    "adapter + ranker, glossary": (True, "hybrid", "learned", "glossary"),
-    "adapter + ranker, no expansion": (True, "hybrid", "learned", "none"),
-    "all learned: adapter + ranker + lexicon": (True, "hybrid", "learned", "lexicon"),
+    "dense (base weights)": (False, "dense", "rrf", "lexicon", False),
+    "BM25 (learned lexicon)": (False, "lexical", "rrf", "lexicon", False),
+    "old hybrid (RRF, base weights, glossary)": (False, "hybrid", "rrf", "glossary", False),
+    "adapter: dense": (True, "dense", "rrf", "lexicon", False),
+    "adapter: RRF, lexicon": (True, "hybrid", "rrf", "lexicon", False),
+    "ranker (base weights), lexicon": (False, "hybrid", "learned", "lexicon", False),
+    "adapter + ranker, glossary": (True, "hybrid", "learned", "glossary", False),
+    "adapter + ranker, no expansion": (True, "hybrid", "learned", "none", False),
+    "all learned: adapter + ranker + lexicon": (True, "hybrid", "learned", "lexicon", False),
+    "all learned + cross-encoder (--rerank)": (True, "hybrid", "learned", "lexicon", True),
 }
 
 
@@ -93,6 +101,13 @@ def api_search(index_dir: Path):
 def corpus_folder(name: str, work: Path) -> Path:
     if name == "shenyang":
         return ROOT / "reports"
+    if name == "archive":
+        lib = work / "archive"
+        if not lib.exists():
+            lib.mkdir()
+            for f in sorted((SHARED / "corpora" / "gov-reports").glob("*-national.txt")):
+                shutil.copy(f, lib)
+        return lib
     if name == "gov-2026":
         lib = work / "lib-2026"
         if not lib.exists():
@@ -131,21 +146,21 @@ def main(work: Path, out: Path | None, only: str, build_only: bool):
             index = store.load(index_dir)
             embedder = CachedQueries(load_embedder(index.model_name))
             qs = questions_of(qfile)
-            for run, (uses_adapter, mode, method, expansion) in RUNS.items():
+            for run, (uses_adapter, mode, method, expansion, reread) in RUNS.items():
                 if uses_adapter != adapter:
                     continue
                 lexicon.expand = EXPANSIONS[expansion]
                 fusion = Fusion(method=method)
 
-                def fn(q, k, docs, mode=mode, fusion=fusion):
-                    return search(index, embedder, q, k, fusion=fusion, mode=mode,
+                def fn(q, k, docs, mode=mode, fusion=fusion, reread=reread):
+                    return search(index, embedder, q, k, fusion=fusion, mode=mode, rerank=reread,
                                   filters=make_filters(doc=list(docs)) if docs else make_filters())
 
                 rep = evaluate(qs, fn)
                 results[set_name][run] = {m: rep[m] for m in ("recall@1", "recall@5", "mrr@10")} | {"n": rep["n"]}
                 print(json.dumps({"set": set_name, "run": run, **results[set_name][run]}), flush=True)
             lexicon.expand = EXPANSIONS["lexicon"]
-            if adapter and corpus in ("shenyang", "gov-2026"):  # the report sets; CMRC/DRCD via search() only
+            if adapter and corpus in ("shenyang", "gov-2026", "archive"):  # the report sets; CMRC/DRCD via search() only
                 rep = evaluate(qs, api_search(index_dir))
                 results[set_name][API_RUN] = {m: rep[m] for m in ("recall@1", "recall@5", "mrr@10")}
                 print(json.dumps({"set": set_name, "run": API_RUN, **results[set_name][API_RUN]}), flush=True)

@@ -235,8 +235,10 @@ def sibling_halves(folder: Path, out: Path) -> tuple[Path, list[dict]]:
               help="A trained file [default: the shipped one].")
 @click.option("--backend", type=click.Choice(["onnx", "torch"]), default="onnx", show_default=True,
               help="Read on ONNX Runtime (kb's default) or on torch.")
-def weigh(data, work, per_source, siblings, seed, reranker, backend):
-    """How many training-side questions the reading puts right at each weight of kb's score."""
+@click.option("--depth", default=0, help="Read this many first results (0: kb/rerank.py's DEPTH); each depth "
+              "from 2 up to it is weighed on the same readings.")
+def weigh(data, work, per_source, siblings, seed, reranker, backend, depth):
+    """How many training-side questions the reading puts right at each weight of kb's score (and depth)."""
     from kb import rerank as R
     from kb import store
     from kb.build import build
@@ -259,20 +261,21 @@ def weigh(data, work, per_source, siblings, seed, reranker, backend):
     rows = []
     with click.progressbar(questions, label="reading") as bar:
         for q in bar:
-            res = search(indexes[q["index"]], embedder, q["q"], R.DEPTH,
+            res = search(indexes[q["index"]], embedder, q["q"], depth or R.DEPTH,
                          filters=make_filters(doc=list(q["docs"])) if q["docs"] else make_filters())
             right = [(r.doc_id, r.paragraph) in q["gold"] or r.doc_id in q["gold"] for r in res]
             read = (reader.paragraph_scores(q["q"], [r.text for r in res], [heading_of(r.title, r.section) for r in res])
                     if len(res) > 1 else np.zeros(len(res)))
             rows.append((q["src"], right, [np.log(max(r.score, 1e-9)) for r in res], read))
-    for weight in (8, 16, 32, 48, 56, 64, 96, 128):
-        gained = {}
-        for src, right, logs, read in rows:
-            if len(right) > 1:
-                pick = int(np.argmax([read[j] + weight * logs[j] for j in range(len(right))]))
-                gained[src] = gained.get(src, 0) + int(right[pick]) - int(right[0])
-        print(f"weight {weight:>3}: {sum(gained.values()):+d} of {len(rows)}  " +
-              "  ".join(f"{s} {g:+d}" for s, g in sorted(gained.items())))
+    for d in range(2 if depth else R.DEPTH, (depth or R.DEPTH) + 1):
+        for weight in (8, 16, 32, 48, 56, 64, 96, 128):
+            gained = {}
+            for src, right, logs, read in rows:
+                if len(right) > 1:
+                    pick = int(np.argmax([read[j] + weight * logs[j] for j in range(min(d, len(right)))]))
+                    gained[src] = gained.get(src, 0) + int(right[pick]) - int(right[0])
+            print(f"depth {d} weight {weight:>3}: {sum(gained.values()):+d} of {len(rows)}  " +
+                  "  ".join(f"{s} {g:+d}" for s, g in sorted(gained.items())))
 
 
 if __name__ == "__main__":
