@@ -1,6 +1,6 @@
 """Every question set x every retriever, in one run: the table of docs/quality.md.
 
-    python scripts/quality.py --work /tmp/kbq --out docs/quality.md
+    python scripts/quality.py --work /tmp/kbq --out /tmp/table.md   # the table alone, for docs/quality.md
 
 Builds (or reuses) an index of each corpus with the base weights of e5-small and with kb's
 adapter, then scores each set with: dense alone, BM25 alone, the old hybrid (reciprocal rank
@@ -9,8 +9,8 @@ ranking, and RRF over it), the learned ranker alone (over base-weight vectors), 
 ranker with the old glossary or with no English expansion instead of the learned lexicon, and all
 learned parts together (also asked through the web app's JSON API, with kb's defaults), and those with
 the opt-in cross-encoder reading the first three results again (`--rerank`).
-Two cores: about 40 minutes from nothing, 9 once the indexes exist, and the reranked column another 55
-(CMRC and DRCD dev: 25 each).
+Two cores: about 80 minutes from nothing (the indexes 25, the reranked column of CMRC and DRCD dev 25
+each), about 60 once the indexes exist.
 """
 from __future__ import annotations
 
