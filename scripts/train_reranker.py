@@ -3,6 +3,8 @@
     python scripts/make_training_data.py --out /tmp/kbtrain      # the report questions (~3 min)
     python scripts/train_reranker.py train --reports /tmp/kbtrain/train.jsonl \
         --out kb/weights/reranker.safetensors                      # 2,000 steps, ~35 min on two cores
+        # (--steps 4000, nearly all of CMRC train, 72 min: a tie on the training side, not shipped;
+        #  docs/quality.md, fifteenth session)
     python scripts/train_reranker.py weigh --data /tmp/kbtrain --work /tmp/rk   # kb/rerank.py's WEIGHT (~7 min)
 
 Each training item is a question with four passages (kb/rerank.py's windows), one of which answers it:
