@@ -222,12 +222,12 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False))
 
     @staticmethod
-    def query_words(query: str) -> tuple[list[str], int, list[str]]:
-        """The words BM25 looks up for a question (an English word as the report terms the lexicon
-        gives for it, cut as the chunks were), how many English words the lexicon never met, and the
-        question's English words as written: a name ("Metro这个名字是什么意思", iPhone) that a paragraph
-        writes as it is. Those are looked up too, but only where the index has them, and do not count
-        as missing where it has not (on CMRC 2018 train's Chinese questions with English words, R@1
+    def query_words(query: str) -> tuple[list[str], set[str], int]:
+        """The words BM25 looks up for a question, those of them that count as missing where no chunk
+        has them, and how many English words the lexicon never met. An English word is looked up as
+        the report terms the lexicon gives for it (cut as the chunks were), and as written too: a name
+        ("Metro这个名字是什么意思", iPhone) that a paragraph writes as it is. As written it counts only
+        where the index has it (on CMRC 2018 train's Chinese questions with English words, R@1
         0.9842 → 0.9943; the training side's English and report questions alike either way)."""
         from .lexicon import expand, unknown_words
 
@@ -238,19 +238,20 @@ class LexicalIndex:
         if english:  # an English word counts as known when the report term it stands for is
             literal = [t for t in found if t.isascii() and t.isalpha()]
             found = [t for t in found if not (t.isascii() and t.isalpha())] + english
-        return list(dict.fromkeys(found)), never_met, list(dict.fromkeys(literal))
+        counted = set(found)
+        return list(dict.fromkeys(found + literal)), counted, never_met
 
     def _postings(self, query: str, mask: np.ndarray | None):
         """The query's words, and for each one the index knows within `mask`: the chunks
         that have it, their BM25 values, its IDF within the mask and in the whole index."""
         vocab = self.retriever.vocab_dict
-        words, never_met, literal = self.query_words(query)
+        words, counted, never_met = self.query_words(query)
         stored = self.retriever.scores
         n = int(stored["num_docs"])
         n_in = n if mask is None else int(mask.sum())
         indptr, indices, data = stored["indptr"], stored["indices"], stored["data"]
         postings, found = [], 0
-        for t in words + [t for t in literal if t not in words]:
+        for t in words:
             if t not in vocab:
                 continue
             start, end = int(indptr[vocab[t]]), int(indptr[vocab[t] + 1])
@@ -260,10 +261,9 @@ class LexicalIndex:
                 rows, values = rows[inside], values[inside]
             if len(rows):
                 postings.append((rows, values, _idf(n_in, len(rows)), _idf(n, end - start)))
-                found += t in words
-        # unmatched words, and English words the lexicon never met, count as rare ones (a question's
-        # own English word beside its reading counts only where the reports have it)
-        unknown = _idf(n_in, 0) * (len(words) - found + never_met)
+                found += t in counted
+        # unmatched words, and English words the lexicon never met, count as rare ones
+        unknown = _idf(n_in, 0) * (len(counted) - found + never_met)
         return n, postings, unknown
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:

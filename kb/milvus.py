@@ -235,12 +235,12 @@ class MilvusLexical:
         there, and how many chunks at most can score (a bound for how many hits to ask for)."""
         from .lexical import LexicalIndex, _idf
 
-        words, never_met, literal = LexicalIndex.query_words(query)
+        words, counted, never_met = LexicalIndex.query_words(query)
         n = self.vectors.count
         docs = self.vectors.filter.docs(mask)
         n_in = n if mask is None else int(mask.sum())
         weights, bound, found = {}, 0, 0
-        for t in words + [t for t in literal if t not in words]:  # as LexicalIndex._postings counts them
+        for t in words:  # as LexicalIndex._postings counts them
             term = self.vocab.get(t)
             if term is None:
                 continue
@@ -250,8 +250,8 @@ class MilvusLexical:
             if df:
                 weights[term] = _idf(n_in, df)
                 bound += df
-                found += t in words
-        unknown = _idf(n_in, 0) * (len(words) - found + never_met)
+                found += t in counted
+        unknown = _idf(n_in, 0) * (len(counted) - found + never_met)
         return weights, sum(weights.values()), unknown, bound
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:

@@ -118,8 +118,7 @@ def main(questions, index_dir, depth, limit):
         return fn
 
     def kb_query(q):
-        words, _, literal = index.lexical.query_words(q)
-        terms = {vocab[t]: 1.0 for t in words + literal if t in vocab}
+        terms = {vocab[t]: 1.0 for t in index.lexical.query_words(q)[0] if t in vocab}
         return terms or None
 
     out["milvus-jieba"] = evaluate(qs, milvus("bm25", lambda q: q, "BM25"))

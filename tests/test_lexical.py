@@ -44,7 +44,6 @@ def test_english_words_match_the_report_terms_as_the_chunks_were_cut():
     assert scores.argmax() == 2
 
 
-
 def test_an_english_word_is_matched_as_written_beside_what_the_lexicon_reads_it_as():
     from kb.lexical import tokenize
     from kb.lexicon import expand
