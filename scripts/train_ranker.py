@@ -28,6 +28,9 @@ every question here is one the adapter never saw (none from any evaluation set e
   year Y in report Y+1 that gives one ("国内生产总值…比上年增长9.9%") becomes "Y年国内生产总值实际增长了
   多少"; the same indicator in the other part of the other report is the hard negative the ranker must
   learn to put below (see archive_questions).
+- sibling (only with --siblings; not in the shipped ranker): CMRC trial's paragraphs cut into two halves of
+  one title, the index `train_reranker.py weigh` builds (see sibling_questions). Fit with it, the ranker
+  gained DRCD and lost report questions (docs/quality.md, sixteenth session).
 The ranker's own held-out split: 1 in 3 of those reports (by a hash; the reader questions of 2025-liaoning and 2025-shaanxi), the zh-en year 2013, 1 in
 4 CMRC trial paragraphs, and the archive questions about years divisible by 4. The fit is listwise (the softmax probability of the right chunks among all of a
 question's candidates, fit_listwise), so only the order it gives is learned. CPU time on 2 cores:
@@ -147,7 +150,8 @@ def archive_questions(index, rng: random.Random) -> list[dict]:
     return out
 
 
-def _questions(data: Path, gov, cmrc, rng: random.Random, per_source: int, archive=None) -> list[dict]:
+def _questions(data: Path, gov, cmrc, rng: random.Random, per_source: int, archive=None,
+               siblings: Path | None = None) -> list[dict]:
     """{"src", "split", "q", "index", "docs" (search within; () = all), "gold" (doc, paragraph) set
     or doc ids}."""
     out = []
@@ -185,6 +189,8 @@ def _questions(data: Path, gov, cmrc, rng: random.Random, per_source: int, archi
                         "gold": set(row["gold_ids"])})
     if archive is not None:
         out += archive_questions(archive, rng)
+    if siblings is not None:
+        out += sibling_questions(siblings)
     rng.shuffle(out)
     kept, count = [], {}
     for q in out:
@@ -196,8 +202,20 @@ def _questions(data: Path, gov, cmrc, rng: random.Random, per_source: int, archi
     return kept
 
 
-def _indexes(work: Path) -> dict:
-    return {name: store.load(work / f"idx-{name}") for name in ("gov", "cmrc", "archive")}
+def sibling_questions(work: Path) -> list[dict]:
+    """CMRC trial's paragraphs cut into two halves of one title (train_reranker.py's sibling_halves, its
+    index built by `train_reranker.py weigh` in `work`): DRCD's shape, sibling paragraphs of one article,
+    which the other sources lack. Held out as the cmrc source is, by paragraph."""
+    from train_reranker import sibling_halves
+
+    _, questions = sibling_halves(SHARED / "corpora" / "cmrc2018" / "trial", work / "siblings")
+    return [dict(q, index="siblings", split="heldout" if ranker_held_out(next(iter(q["gold"]))[:-1], 4) else "train")
+            for q in questions]
+
+
+def _indexes(work: Path, siblings: bool = False) -> dict:
+    names = ("gov", "cmrc", "archive") + (("siblings",) if siblings else ())
+    return {name: store.load(work / f"idx-{name}") for name in names}
 
 
 def _ranker_weights(path: Path) -> np.ndarray:
@@ -221,7 +239,7 @@ def _featurise_all(questions: list[dict], indexes: dict, embedder) -> list[dict]
 def _report_by_source(items: list[dict], score_fns: dict) -> dict:
     report = {}
     for split in ("train", "heldout"):
-        for src in ("gov", "reader", "en-short", "cmrc", "archive"):
+        for src in ("gov", "reader", "en-short", "cmrc", "archive", "sibling"):
             sub = [i for i in items if i["split"] == split and i["src"] == src]
             if sub:
                 report[f"{src}/{split}"] = _report(sub, score_fns)
@@ -241,7 +259,7 @@ def _featurise(q: dict, index, embedder) -> dict | None:
     gold = q["gold"]
     y = np.array([(c.doc_id, c.paragraph) in gold or c.doc_id in gold for c in chunks], bool)
     rrf = fuse(dense, lexical, Fusion(method="rrf"), coverage, q["q"])
-    para = [(c.doc_id, c.paragraph) if q["index"] != "cmrc" else c.doc_id for c in chunks]
+    para = [c.doc_id if q["index"] in ("cmrc", "siblings") else (c.doc_id, c.paragraph) for c in chunks]
     return {"x": x, "y": y, "para": para, "rrf": np.array([rrf.get(int(i), 0.0) for i in ids]),
             "dense": x[:, FEATURES.index("dense")], "bm25": x[:, FEATURES.index("bm25")]}
 
@@ -323,11 +341,15 @@ def fit_listwise(items: list[dict], l2: float, start: np.ndarray | None = None,
                    "instead of the old hybrid.")
 @click.option("--learn", default="", help="With --start: only these features' weights are learned "
               "(comma-separated); the others keep the start's.")
-def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int, start: Path | None, learn: str):
+@click.option("--siblings", is_flag=True, help="Also CMRC trial's paragraphs cut in two halves of one title "
+              "(the index `train_reranker.py weigh` builds in --work): sibling paragraphs, as DRCD's.")
+def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int, start: Path | None, learn: str,
+        siblings: bool):
     rng = random.Random(seed)
-    indexes = _indexes(work)
+    indexes = _indexes(work, siblings)
     embedder = load_embedder(indexes["gov"].model_name)
-    questions = _questions(data, indexes["gov"], indexes["cmrc"], rng, per_source, indexes["archive"])
+    questions = _questions(data, indexes["gov"], indexes["cmrc"], rng, per_source, indexes["archive"],
+                           work if siblings else None)
     items = _featurise_all(questions, indexes, embedder)
     w0 = _ranker_weights(start) if start is not None else None
     free = np.array([f in learn.split(",") for f in FEATURES]) if learn and w0 is not None else None
@@ -358,7 +380,8 @@ def fit(data: Path, work: Path, out: Path, per_source: int, l2: float, seed: int
 @click.option("--no-expansion", is_flag=True, help="English questions without the learned lexicon (an ablation).")
 @click.option("--per-source", default=1500, show_default=True)
 @click.option("--seed", default=13, show_default=True)
-def score(data: Path, work: Path, ranker: Path | None, no_expansion: bool, per_source: int, seed: int):
+@click.option("--siblings", is_flag=True, help="Also the sibling halves of CMRC trial (as fit's --siblings).")
+def score(data: Path, work: Path, ranker: Path | None, no_expansion: bool, per_source: int, seed: int, siblings: bool):
     """R@1 / MRR@10 of a ranker on the training side's questions (train and held-out), refitting nothing."""
     from kb import lexicon
     from kb.ranker import RANKER_FILE
@@ -366,9 +389,10 @@ def score(data: Path, work: Path, ranker: Path | None, no_expansion: bool, per_s
     if no_expansion:  # BM25 and the ranker's features both read English through lexicon.expand
         lexicon.expand = lambda query: []
     w = _ranker_weights(ranker or RANKER_FILE)
-    indexes = _indexes(work)
+    indexes = _indexes(work, siblings)
     embedder = load_embedder(indexes["gov"].model_name)
-    questions = _questions(data, indexes["gov"], indexes["cmrc"], random.Random(seed), per_source, indexes["archive"])
+    questions = _questions(data, indexes["gov"], indexes["cmrc"], random.Random(seed), per_source, indexes["archive"],
+                           work if siblings else None)
     items = _featurise_all(questions, indexes, embedder)
     report = _report_by_source(items, {"ranker": lambda it: it["x"] @ w})
     print(json.dumps({name: r["ranker"] for name, r in report.items()}, indent=1))
