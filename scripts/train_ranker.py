@@ -215,6 +215,8 @@ def sibling_questions(work: Path) -> list[dict]:
 
 def _indexes(work: Path, siblings: bool = False) -> dict:
     names = ("gov", "cmrc", "archive") + (("siblings",) if siblings else ())
+    if siblings and not (work / "idx-siblings").is_dir():
+        raise click.UsageError(f"no {work / 'idx-siblings'}: run `train_reranker.py weigh --work {work}` first")
     return {name: store.load(work / f"idx-{name}") for name in names}
 
 
