@@ -177,6 +177,13 @@ def _scoped(query, doc_ids, year, region, docs, index_dir, model, auth_file=None
     return index, load_embedder(index.model_name), filters
 
 
+def _no_results(index, filters) -> str:
+    from .scope import why_nothing
+
+    why = why_nothing(index.documents.values(), filters)
+    return f"No results: {why}." if why else "No results."
+
+
 def _reader(auth_file, as_user):
     """(sign-in file, user) for --as-user, or None."""
     if as_user is None:
@@ -217,11 +224,11 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
         _echo_json({"query": question, "columns": list(COLUMNS), "rows": [r.to_dict() for r in rows]})
         return
     if not rows:
-        click.echo("No results.")
+        click.echo(_no_results(index, filters))
     width = max((len(r.region or r.doc_id) for r in rows), default=4)
-    for r in rows:
+    for r in rows:  # the year beside the place: one place's reports of several years are told apart
         label = (r.region or r.doc_id) + "　" * (width - len(r.region or r.doc_id))
-        click.secho(f"{label}  {r.figure or '—':<12}", bold=True, nl=False)
+        click.secho(f"{label}  {r.year or '':<4}  {r.figure or '—':<12}", bold=True, nl=False)
         click.echo(f"  {r.sentence[:80]}  ({r.citation})")
 
 
@@ -264,7 +271,7 @@ def search_cmd(query, k, doc_ids, year, region, per_doc, exact, rerank, docs, in
     if results.corrected:
         click.secho(f"Searched for: {results.corrected} (--exact to search {query} as typed)", dim=True)
     if not results:
-        click.echo("No results.")
+        click.echo(_no_results(index, filters))
     elif results.per_document and per_doc is None:
         click.secho("Many reports answer this: one paragraph per report (--per-paragraph for the most "
                     "relevant paragraphs; kb compare for a table).", dim=True)

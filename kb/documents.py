@@ -272,6 +272,12 @@ def year_of(*names: str) -> int | None:
     return None
 
 
+def year_note(title: str, year: int | None) -> str:
+    """"（2024年）" after a title that does not give its report's year (every national report is
+    titled 政府工作报告: a citation or a list of reports must say which year's), else ""."""
+    return f"（{year}年）" if year and str(year) not in title else ""
+
+
 def doc_id_for(path: Path, root: Path) -> str:
     """A stable id from the path below the reports folder, without its suffix."""
     rel = path.relative_to(root).with_suffix("")

@@ -47,6 +47,22 @@ def make_filters(doc=None, year=None, region=None) -> Filters:
     return Filters(doc or None, year, region or None)
 
 
+def why_nothing(documents, filters: Filters) -> str | None:
+    """Why a search finds nothing when no report passes the filters, with what the reports have: a
+    user who typed --year 2204 or --region 辽宁 for a library without it sees the years or places
+    there are, not an empty answer. None when some report passes (then nothing matched the question)."""
+    docs = list(documents)
+    if not filters or any(filters.allows(d) for d in docs):
+        return None
+    years = sorted({d.year for d in docs if d.year})
+    regions = sorted({d.region for d in docs if d.region})
+    asked = " and ".join(x for x in (str(filters.year) if filters.year else "",
+                                     filters.region or "") if x) or "these filters"
+    have = "; ".join(x for x in (f"years {', '.join(map(str, years))}" if filters.year and years else "",
+                                 f"regions {', '.join(regions)}" if filters.region and regions else "") if x)
+    return f"no report in the index is for {asked}" + (f" (it has {have})" if have else "")
+
+
 def chunk_mask(index: Index, filters: Filters) -> np.ndarray | None:
     """The chunks a search covers: those of the documents the filters allow, within the reader's
     view (`Index.readable`); None for every chunk of the whole index."""

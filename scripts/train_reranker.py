@@ -243,8 +243,9 @@ def sibling_halves(folder: Path, out: Path) -> tuple[Path, list[dict]]:
 @click.option("--per-source", default=150, show_default=True)
 @click.option("--siblings", default=0, help="Only the first N sibling questions (0: all 936).")
 @click.option("--seed", default=13, show_default=True)
-@click.option("--reranker", type=click.Path(exists=True, path_type=Path), default=None,
-              help="A trained file [default: the shipped one].")
+@click.option("--reranker", type=click.Path(exists=True, path_type=Path), multiple=True,
+              help="A trained file [default: the shipped one]; given twice or more, the mean of their readings "
+              "(an ensemble, at that many times the cost).")
 @click.option("--backend", type=click.Choice(["onnx", "torch"]), default="onnx", show_default=True,
               help="Read on ONNX Runtime (kb's default) or on torch.")
 @click.option("--depth", default=0, help="Read this many first results (0: kb/rerank.py's DEPTH); each depth "
@@ -269,15 +270,16 @@ def weigh(data, work, per_source, siblings, seed, reranker, backend, depth):
     side = T._questions(data, indexes["gov"], indexes["cmrc"], random.Random(seed), per_source, indexes["archive"])
     questions = ([dict(q, index="siblings") for q in questions[:siblings or None]]
                  + [q for q in side if q["split"] == "heldout"])
-    reader = R.load_reranker(reranker or R.RERANKER_FILE, backend)
+    readers = [R.load_reranker(f, backend) for f in (reranker or (R.RERANKER_FILE,))]
     rows = []
     with click.progressbar(questions, label="reading") as bar:
         for q in bar:
             res = search(indexes[q["index"]], embedder, q["q"], depth or R.DEPTH,
                          filters=make_filters(doc=list(q["docs"])) if q["docs"] else make_filters())
             right = [(r.doc_id, r.paragraph) in q["gold"] or r.doc_id in q["gold"] for r in res]
-            read = (reader.paragraph_scores(q["q"], [r.text for r in res], [heading_of(r.title, r.section) for r in res])
-                    if len(res) > 1 else np.zeros(len(res)))
+            read = (np.mean([reader.paragraph_scores(q["q"], [r.text for r in res],
+                                                     [heading_of(r.title, r.section) for r in res])
+                             for reader in readers], axis=0) if len(res) > 1 else np.zeros(len(res)))
             rows.append((q["src"], right, [np.log(max(r.score, 1e-9)) for r in res], read))
     for d in range(2 if depth else R.DEPTH, (depth or R.DEPTH) + 1):
         for weight in (8, 16, 32, 48, 56, 64, 96, 128):

@@ -88,6 +88,10 @@ def test_compare_cli_csv(compare_library):
                                    "--index", str(compare_library / "index")])
     assert out.exit_code == 0 and out.output.startswith("\ufeffdoc_id,title")
     assert "4.5%—5%" in out.output
+    text = CliRunner().invoke(cli, ["compare", "地区生产总值增长目标", "--docs", str(compare_library / "reports"),
+                                    "--index", str(compare_library / "index")])
+    assert text.exit_code == 0
+    assert any(line.startswith("北京") and "2026" in line and "%" in line for line in text.output.splitlines())
 
 
 def test_a_named_year_keeps_the_comparison_to_that_years_reports(compare_library):

@@ -72,6 +72,10 @@ def test_cli_filters_and_labels(library):
     assert {r["year"] for r in results} == {2026} and {r["region"] for r in results} <= {"北京", "海南"}
     res = CliRunner().invoke(cli, ["search", "目标", "--year", "abc", "--docs", str(docs), "--index", str(index)])
     assert res.exit_code != 0 and "year must be" in res.output
+    res = CliRunner().invoke(cli, ["search", "目标", "--year", "1999", "--docs", str(docs), "--index", str(index)])
+    assert res.exit_code == 0 and "no report in the index is for 1999" in res.output and "2026" in res.output
+    res = CliRunner().invoke(cli, ["search", "目标", "--region", "甘肃", "--docs", str(docs), "--index", str(index)])
+    assert "no report in the index is for 甘肃" in res.output and "北京" in res.output
 
 
 def test_eval_searches_each_question_within_its_own_report(library, tmp_path):

@@ -66,7 +66,10 @@ def test_api_errors_are_json_4xx(client, params, status):
 
 
 def test_unknown_document_wrong_method_and_traversal(client):
-    assert client.get("/docs/no-such-report").status_code == 404
+    page = client.get("/docs/no-such-report")
+    assert page.status_code == 404
+    html = page.get_data(as_text=True)  # in the page's language, and not claiming the index is missing
+    assert "没有这个页面或文档" in html and "尚无可用索引" not in html
     assert client.get("/docs/../../etc/passwd").status_code == 404
     assert client.get("/docs/%2e%2e/%2e%2e/etc/passwd").status_code == 404
     res = client.post("/api/search")

@@ -8,6 +8,15 @@ from flask import Flask, jsonify, render_template, request
 
 from .holder import IndexHolder
 
+# What a page (not the API) says for each error: the page is in Chinese, the API's messages stay English
+PAGE_ERRORS = {
+    400: "请求无法识别。",
+    404: "没有这个页面或文档。",
+    405: "此处不接受这种请求方式。",
+    413: "提交的内容太大。",
+    429: "请求太多，请稍候再试。",
+    500: "服务器出错，错误已记入日志。",
+}
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                 "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
@@ -74,8 +83,8 @@ def create_app(config: dict | None = None) -> Flask:
     def _error(code: int, name: str, message: str, error=None):
         if request.path.startswith("/api/") or request.path == "/healthz":
             response = jsonify({"error": {"code": name, "message": message}})
-        else:
-            response = app.make_response(render_template("error.html", code=code, message=message))
+        else:  # a page speaks the page's language
+            response = app.make_response(render_template("error.html", code=code, message=PAGE_ERRORS.get(code, message)))
         response.status_code = code
         retry = getattr(error, "retry_after", None)
         if retry is not None:  # a 429: when to try again

@@ -42,6 +42,15 @@ def marked(text: str, spans, best: dict | None) -> Markup:
     return Markup("").join(out)
 
 
+@bp.app_template_filter("report")
+def report_filter(doc) -> str:
+    """A report's title as lists show it: with its year where the title does not give it."""
+    from kb.documents import year_note
+
+    title, year = (doc["title"], doc.get("year")) if isinstance(doc, dict) else (doc.title, doc.year)
+    return title + year_note(title, year)
+
+
 @bp.app_template_filter("about")
 def about_filter(result) -> str:
     """"讲的是2017年（计划）" / "（回顾）" / "讲的是2016–2020年": which year a result speaks about, and
@@ -97,7 +106,7 @@ def _title(doc_id):
         doc = current_app.extensions["kb"].get().documents.get(doc_id)
     except KbError:
         doc = None
-    return doc.title if doc else doc_id
+    return report_filter(doc) if doc else doc_id
 
 
 def _compare_rows():
