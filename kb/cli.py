@@ -212,16 +212,21 @@ def _reader(auth_file, as_user):
 @as_user_option
 @json_option
 def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, model, auth_file, as_user, as_json):
-    """One answer per report, side by side: the sentence and the figure it gives."""
-    from .compare import COLUMNS, compare, to_csv
+    """One answer per report, side by side: the sentence and the figure it gives. Over one place's
+    reports of several years, a timeline: each year's target beside the outcome the next report gives."""
+    from .compare import COLUMNS, table, timeline_csv, to_csv
 
     index, embedder, filters = _scoped(question, doc_ids, year, region, docs, index_dir, model, auth_file, as_user)
-    rows = compare(index, embedder, question, filters, sort)
-    if as_csv:
-        click.echo(to_csv(rows), nl=False)
+    rows, years = table(index, embedder, question, filters, sort)
+    if as_csv:  # as /compare.csv gives it
+        click.echo(timeline_csv(years) if years is not None else to_csv(rows), nl=False)
         return
-    if as_json:
-        _echo_json({"query": question, "columns": list(COLUMNS), "rows": [r.to_dict() for r in rows]})
+    if as_json:  # as /api/compare gives it
+        _echo_json({"query": question, "columns": list(COLUMNS), "rows": [r.to_dict() for r in rows],
+                    "timeline": [y.to_dict() for y in years] if years is not None else None})
+        return
+    if years:
+        _echo_timeline(years)
         return
     if not rows:
         click.echo(_no_results(index, filters))
@@ -230,6 +235,17 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
         label = (r.region or r.doc_id) + "　" * (width - len(r.region or r.doc_id))
         click.secho(f"{label}  {r.year or '':<4}  {r.figure or '—':<12}", bold=True, nl=False)
         click.echo(f"  {r.sentence[:80]}  ({r.citation})")
+
+
+def _echo_timeline(years) -> None:
+    """A year a line, target beside outcome, then the sentences that give them and their citations."""
+    click.secho(f"{'年份':<4}  {'目标':<10}  实际", bold=True)
+    for y in years:
+        target, outcome = (r.figure if r and r.figure else "—" for r in (y.target, y.outcome))
+        click.secho(f"{y.year:<6}  {target:<12}  {outcome}", bold=True)
+        for name, row in (("目标", y.target), ("实际", y.outcome)):
+            if row:
+                click.secho(f"        {name}：{row.sentence[:70]}  ({row.citation})", dim=True)
 
 
 rerank_option = click.option("--rerank", is_flag=True, help="Read the first three results again with the cross-encoder "

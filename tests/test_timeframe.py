@@ -1,6 +1,7 @@
 """The year a passage speaks about, questions that name a year, and the timeline of one place's reports."""
 import csv
 import io
+import json
 
 from conftest import SERIES
 
@@ -79,6 +80,23 @@ def test_a_question_across_the_years_gives_a_timeline(series_library, embedder):
     lines = list(csv.DictReader(io.StringIO(timeline_csv(years).lstrip("\ufeff"))))
     assert [line["year"] for line in lines] == ["2022", "2023", "2024", "2025"]
     assert lines[2]["target_figure"] == "6%以上" and lines[2]["outcome_figure"] == "5.6%"
+
+
+def test_the_timeline_on_the_command_line(series_library):
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    where = ["--docs", str(series_library / "reports"), "--index", str(series_library / "index")]
+    out = CliRunner().invoke(cli, ["compare", "历年地区生产总值增长目标", *where])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert any(line.split()[:3] == ["2024", "6%以上", "5.6%"] for line in lines)  # target beside outcome
+    assert any("实际" in line and "《2025年大连市政府工作报告》" in line for line in lines)
+    data = json.loads(CliRunner().invoke(cli, ["compare", "历年地区生产总值增长目标", "--json", *where]).output)
+    assert [y["year"] for y in data["timeline"]] == [2022, 2023, 2024, 2025]
+    csv_text = CliRunner().invoke(cli, ["compare", "历年地区生产总值增长目标", "--csv", *where]).output
+    assert csv_text.startswith("\ufeffyear,target_figure")
 
 
 def test_the_timeline_through_the_api_and_the_page(series_library):
