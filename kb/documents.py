@@ -154,6 +154,14 @@ def _is_short_heading(block: str, following: str) -> bool:
             and not _heading_level(following) and not is_furniture(block))
 
 
+def _is_bare_heading(block: str, following: str) -> bool:
+    """A short line with no punctuation at all before a longer paragraph: a part's heading in a
+    report that does not number its parts ("2024年工作回顾", "“十五五”时期的主要目标任务")."""
+    return (len(block) <= _LEAD_IN_MAX + 8 and len(following) > 2 * len(block) + 10
+            and not any(c in block for c in "，。！？：；:,、—…") and not any(c.isspace() for c in block)
+            and not _heading_level(following) == 1 and not is_furniture(block))
+
+
 def _is_lead_in(block: str) -> bool:
     first = _first_sentence(block)
     return (len(first) <= _LEAD_IN_MAX and len(first) < len(block) - 1
@@ -224,6 +232,10 @@ def structure(blocks: list[tuple], doc_id: str, path: str = "",
     section: dict[int, str] = {}
     paragraphs = []
     short_level = 0  # level of the last unnumbered short heading line, for its siblings
+    # A report that numbers none of its parts (一、…) and marks no levels (Markdown, Word styles) heads them
+    # with bare lines once its text has begun (after a sentence: not the speaker's name under the title)
+    bare_parts = not any(b[1] for b in blocks) and not any(_heading_level(b[0]) == 1 for b in blocks)
+    begun = False
     for number, (block, explicit, pages) in enumerate(blocks, start=1):
         level, is_heading, own = 0, False, None
         following = blocks[number][0] if number < len(blocks) else ""
@@ -234,6 +246,8 @@ def structure(blocks: list[tuple], doc_id: str, path: str = "",
             if level:
                 is_heading = _is_heading_line(block)
                 short_level = 0
+            elif bare_parts and begun and _is_bare_heading(block, following):
+                level, is_heading, short_level = 1, True, 0
             elif section and _is_short_heading(block, following):
                 # "加快促进农民增收。" on a line of its own above its paragraphs: a sub-heading
                 level = short_level or max(section) + 1
@@ -247,6 +261,7 @@ def structure(blocks: list[tuple], doc_id: str, path: str = "",
         if own:
             path_ = path_ + (own,)
         paragraphs.append(Paragraph(number, block, path_, is_heading, pages))
+        begun = begun or any(c in block for c in _SENTENCE_END)
     if not checksum:
         checksum = hashlib.sha256("\n".join(b[0] for b in blocks).encode("utf-8")).hexdigest()
     stem = Path(path.split("#")[0]).stem if path else doc_id

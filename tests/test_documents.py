@@ -70,3 +70,23 @@ def test_jsonl_corpus_gives_one_document_a_line(tmp_path):
     assert [(d.doc_id, d.title) for d in docs] == [("p1", "甲"), ("p2", "乙")]
     assert all(d.year is None for d in docs)  # "cmrc2018/corpus.jsonl" names no year of its documents
     assert len(warnings) == 1 and "line 2" in warnings[0]
+
+
+def test_a_report_that_numbers_no_parts_is_read_under_its_bare_headings():
+    text = ("2025年西藏自治区政府工作报告\n西藏自治区主席 某某\n各位代表：\n现在，我代表自治区人民政府，向大会报告工作，请予审议。\n"
+            "2024年工作回顾\n过去一年，全区地区生产总值增长6.3%，城乡居民收入稳步提高，各项事业取得新进展。\n"
+            "（一）经济运行稳中向好\n全年固定资产投资增长5%，社会消费品零售总额增长6%。\n"
+            "2025年工作安排\n今年经济社会发展的主要预期目标是：地区生产总值增长7%左右，城镇新增就业4万人以上。\n")
+    from kb.timeframe import about_years
+
+    doc = parse_text(text, "2025-tibet")
+    def para(start):
+        return next(p for p in doc.paragraphs if p.text.startswith(start))
+
+    assert para("2024年工作回顾").heading and para("2025年工作安排").heading
+    assert not para("西藏自治区主席").heading  # the speaker under the title, before the text begins
+    review, detail, plan = para("过去一年"), para("全年固定资产"), para("今年经济社会")
+    assert review.section == ("2024年工作回顾",) and plan.section == ("2025年工作安排",)
+    assert detail.section == ("2024年工作回顾", "（一）经济运行稳中向好")
+    assert about_years(doc, detail.section_path, text=detail.text) == (2024, 2024)
+    assert about_years(doc, plan.section_path, text=plan.text) == (2025, 2025)
