@@ -232,9 +232,10 @@ def structure(blocks: list[tuple], doc_id: str, path: str = "",
     section: dict[int, str] = {}
     paragraphs = []
     short_level = 0  # level of the last unnumbered short heading line, for its siblings
-    # A report that numbers none of its parts (一、…) and marks no levels (Markdown, Word styles) heads them
-    # with bare lines once its text has begun (after a sentence: not the speaker's name under the title)
-    bare_parts = not any(b[1] for b in blocks) and not any(_heading_level(b[0]) == 1 for b in blocks)
+    # Where no numbered part (一、…) has come yet, in a text that marks no levels (Markdown, Word styles), a
+    # part is headed by a bare line once the text has begun (after a sentence: not the speaker's name under
+    # the title): a report that numbers none of its parts, or only those after an unnumbered first one
+    bare_parts = not any(b[1] for b in blocks)
     begun = False
     for number, (block, explicit, pages) in enumerate(blocks, start=1):
         level, is_heading, own = 0, False, None
@@ -246,6 +247,7 @@ def structure(blocks: list[tuple], doc_id: str, path: str = "",
             if level:
                 is_heading = _is_heading_line(block)
                 short_level = 0
+                bare_parts = bare_parts and not (level == 1 and is_heading)
             elif bare_parts and begun and _is_bare_heading(block, following):
                 level, is_heading, short_level = 1, True, 0
             elif section and _is_short_heading(block, following):

@@ -90,3 +90,13 @@ def test_a_report_that_numbers_no_parts_is_read_under_its_bare_headings():
     assert detail.section == ("2024年工作回顾", "（一）经济运行稳中向好")
     assert about_years(doc, detail.section_path, text=detail.text) == (2024, 2024)
     assert about_years(doc, plan.section_path, text=plan.text) == (2025, 2025)
+
+
+def test_an_unnumbered_first_part_before_numbered_ones_is_a_part():
+    text = ("2026年内蒙古自治区政府工作报告\n各位代表：\n现在，我代表自治区人民政府向大会报告工作，请予审议。\n"
+            "2025年工作回顾\n过去一年，全区地区生产总值增长5.5%，粮食产量再创新高，各项事业取得新进展。\n"
+            "一、全力抓好2026年重点工作\n今年要扩大有效投资，地区生产总值增长5%左右，城镇新增就业18万人。\n")
+    doc = parse_text(text, "2026-inner-mongolia")
+    review = next(p for p in doc.paragraphs if p.text.startswith("过去一年"))
+    plan = next(p for p in doc.paragraphs if p.text.startswith("今年要"))
+    assert review.section == ("2025年工作回顾",) and plan.section == ("一、全力抓好2026年重点工作",)
