@@ -159,7 +159,7 @@ def _is_bare_heading(block: str, following: str) -> bool:
     report that does not number its parts ("2024年工作回顾", "“十五五”时期的主要目标任务")."""
     return (len(block) <= _LEAD_IN_MAX + 8 and len(following) > 2 * len(block) + 10
             and not any(c in block for c in "，。！？：；:,、—…") and not any(c.isspace() for c in block)
-            and not _heading_level(following) == 1 and not is_furniture(block))
+            and _heading_level(following) != 1 and not is_furniture(block))
 
 
 def _is_lead_in(block: str) -> bool:
