@@ -28,7 +28,8 @@ _LEVELS = [
 _SENTENCE_END = "。！？；"
 _HEADING_MAX = 40  # a numbered line this short, with no sentence inside, is a heading
 _LEAD_IN_MAX = 16  # "做大做强城市经济实力。" opening a paragraph names its topic
-_TITLE_WORDS = re.compile(r"(报告|规划|纲要|公报|决定|意见|方案|通知|讲话)$")
+# a title ends on what the text is, or on a short note after it: "1964年国务院政府工作报告（摘要）"
+_TITLE_WORDS = re.compile(r"(报告|规划|纲要|公报|决定|意见|方案|通知|讲话)(?:[（(][^（）()]{1,8}[）)])?$")
 
 
 @dataclass(frozen=True)

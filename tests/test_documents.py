@@ -23,6 +23,12 @@ def test_bundled_report_structure():
     assert heading.heading and heading.text == "一、2023年工作回顾"
 
 
+def test_a_title_with_a_note_after_it():
+    doc = parse_text("1964年国务院政府工作报告（摘要）\n五年来，我国各族人民取得了伟大胜利。\n", "1964-national")
+    assert doc.title == "1964年国务院政府工作报告（摘要）"
+    assert [p.text for p in doc.paragraphs] == ["五年来，我国各族人民取得了伟大胜利。"]
+
+
 def _write(folder: Path, name: str, data: bytes) -> None:
     (folder / name).write_bytes(data)
 
