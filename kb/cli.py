@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -230,11 +231,20 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
         return
     if not rows:
         click.echo(_no_results(index, filters))
-    width = max((len(r.region or r.doc_id) for r in rows), default=4)
+    width = max((_width(r.region or r.doc_id) for r in rows), default=4)
     for r in rows:  # the year beside the place: one place's reports of several years are told apart
-        label = (r.region or r.doc_id) + "　" * (width - len(r.region or r.doc_id))
-        click.secho(f"{label}  {r.year or '':<4}  {r.figure or '—':<12}", bold=True, nl=False)
+        label = _pad(r.region or r.doc_id, width)
+        click.secho(f"{label}  {r.year or '':<4}  {_pad(r.figure or '—', 12)}", bold=True, nl=False)
         click.echo(f"  {r.sentence[:80]}  ({r.citation})")
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: two for a Chinese character or a full-width one."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
 
 
 def _echo_timeline(years) -> None:
@@ -242,7 +252,7 @@ def _echo_timeline(years) -> None:
     click.secho(f"{'年份':<4}  {'目标':<10}  实际", bold=True)
     for y in years:
         target, outcome = (r.figure if r and r.figure else "—" for r in (y.target, y.outcome))
-        click.secho(f"{y.year:<6}  {target:<12}  {outcome}", bold=True)
+        click.secho(f"{y.year:<6}  {_pad(target, 12)}  {outcome}", bold=True)
         for name, row in (("目标", y.target), ("实际", y.outcome)):
             if row:
                 click.secho(f"        {name}：{row.sentence[:70]}  ({row.citation})", dim=True)

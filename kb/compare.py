@@ -57,8 +57,8 @@ def compare(index: Index, embedder, question: str, filters: Filters = Filters(),
 def table(index: Index, embedder, question: str, filters: Filters = Filters(),
           sort: str = "rank") -> tuple[list[Row], list[YearRow] | None]:
     """One row per report that answers, best first (or sorted by region, year or figure), and
-    for one place's reports over the years (`is_series`) the timeline they make: then the rows
-    are its targets (or its outcomes, for a question about what was done), oldest first.
+    for one place's reports over the years (`is_series`) the timeline they make, if it has a year:
+    then the rows are its targets (or its outcomes, for a question about what was done), oldest first.
 
     Each report's first paragraphs in kb's ranking are read for the clause that answers
     (kb/figures.py); the best-ranked paragraph wins unless a lower one answers with more of the
@@ -69,8 +69,9 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     # a character mistyped for another of its sound, read as the reports spell the word (kb/spelling.py):
     # here once, so the figure reader looks for the words the search searched
     question = index.speller(question)
-    if is_series(index, filters):
-        years = timeline(index, embedder, question, filters)
+    # a timeline, where one place's reports give a figure for a year; else (a question no figure answers,
+    # reports whose parts say no years) each report's answer, as for many places
+    if is_series(index, filters) and (years := timeline(index, embedder, question, filters)):
         plan_q, review_q = question_intent(question)
         rows = [r for r in (y.outcome if review_q and not plan_q else y.target for y in years) if r]
         for place, r in enumerate(rows, 1):
@@ -146,9 +147,10 @@ class YearRow:
 
 def is_series(index: Index, filters: Filters = Filters()) -> bool:
     """Whether the reports searched are one place's over several years (the national archive, a
-    city's yearly reports): a question across them asks for a timeline, not a comparison of places."""
+    city's yearly reports, two of them: did it meet last year's target?): a question across them asks
+    for a timeline, not a comparison of places."""
     docs = [d for d in index.documents.values() if filters.allows(d)]
-    return (len({d.year for d in docs if d.year}) >= 3 and len({d.region for d in docs}) == 1
+    return (len({d.year for d in docs if d.year}) >= 2 and len({d.region for d in docs}) == 1
             and all(d.year for d in docs))
 
 

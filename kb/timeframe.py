@@ -85,20 +85,44 @@ def heading_years(heading: str, report_year: int | None) -> Span | None:
 
 def speaks_of_times(doc: Document) -> bool:
     """Whether any heading of the report names a time ("一、2023年工作回顾", "过去五年…"): only then
-    does its structure say what its parts speak about."""
+    does its structure say what all its parts speak about, its opening lines too."""
     return bool(doc.year) and any(heading_years(p.text, doc.year) for p in doc.paragraphs if p.heading)
+
+
+def part_openings(doc: Document) -> dict[str, Span]:
+    """The years a top-level part speaks about when its heading names none but its first paragraph
+    opens on them: many reports head their parts with a slogan ("一、一年接着一年干，新福建建设持续取得
+    新进展新成效") and date them in their first words ("2025年是“十四五”收官之年。一年来，…", "“十五五”
+    时期是…", "2026年是“十五五”开局之年"). Keyed by the part's heading."""
+    out: dict[str, Span] = {}
+    if not doc.year:
+        return out
+    seen: set[str] = set()
+    for para in doc.paragraphs:
+        if para.heading or not para.section or para.section[0] in seen:
+            continue
+        part = para.section[0]
+        seen.add(part)
+        if heading_years(part, doc.year):
+            continue
+        kind, span = _opening(para.text, doc.year)
+        if kind in ("year", "period") and span:
+            out[part] = span
+    return out
 
 
 # a paragraph that opens on the year before, wherever it stands ("过去的一年，我国…", "刚刚过去的1992年，…")
 _OPENS_ON_LAST_YEAR = re.compile(r"^(?:回顾)?(?:过去的一年|过去一年|刚刚过去的一年|去年一年|这里要特别指出，刚刚过去的)")
 
 
-def about_years(doc: Document, section_path: str, structured: bool | None = None, text: str = "") -> Span | None:
+def about_years(doc: Document, section_path: str, structured: bool | None = None, text: str = "",
+                parts: dict[str, Span] | None = None) -> Span | None:
     """The year or span a paragraph speaks about: the year before when it opens on it (`text`: "过去
     的一年，…" in a part about the plan), else its nearest heading that names a time (top level
-    first: "一、2016年工作回顾 › （三）…" is about 2016), else, in a report whose headings name times
-    (`speaks_of_times`, computed when not given), the report's own year (a part headed "三、继续保持
-    经济平稳较快发展" after the plan is the plan's). None when the report's headings name no time (an
+    first: "一、2016年工作回顾 › （三）…" is about 2016), else what its part's first paragraph dates it
+    to (`part_openings`, computed when not given), else, in a report whose headings name times
+    (`speaks_of_times`, computed when not given) or whose parts' first words do, the report's own
+    year (a part headed "三、继续保持经济平稳较快发展" after the plan is the plan's). None when the report's structure names no time (an
     article, an old report without dated parts) or it has no year."""
     if doc.year and _OPENS_ON_LAST_YEAR.search(text) and (structured or structured is None):
         return doc.year - 1, doc.year - 1
@@ -106,9 +130,16 @@ def about_years(doc: Document, section_path: str, structured: bool | None = None
         span = heading_years(heading, doc.year)
         if span:
             return span
+    if parts is None:
+        parts = part_openings(doc)
+    if section_path and (span := parts.get(section_path.split(SECTION_SEP)[0])):
+        return span
     if structured is None:
         structured = speaks_of_times(doc)
-    return (doc.year, doc.year) if structured else None
+    # where only the parts' first words date them, a part they leave undated follows the report's
+    # shape (the plan's), but the opening lines before any part say nothing of time (2002's review of
+    # 2001 stands there, under no heading)
+    return (doc.year, doc.year) if structured or (parts and section_path) else None
 
 
 # a paragraph that opens on a period of several years speaks about it, and so do those after it up to
@@ -118,8 +149,8 @@ _OPENING = re.compile(r"^(?:各位代表[！!]\s*)?(?:回顾)?")
 _AHEAD = re.compile(r"(?:今后|未来)([二三四五六七八九十]|\d+)年")
 _BEHIND = re.compile(r"过去([二三四五六七八九十]|\d+)年|([二三四五六七八九十]|\d+)年来")
 # a paragraph that opens on one year speaks about it and ends such a run: "各位代表！１９９３年是…的一
-# 年", "2022年是…", "今年是…" (not "一九五七年比一九五二年…", a span)
-_ONE_YEAR = re.compile(r"(?:刚刚过去的)?((?:19|20)\d\d)年(?!比|\d{1,2}月)|今年|去年(?!以来)|过去的?一年|刚刚过去的一年")
+# 年", "2022年是…", "今年是…" (not "一九五七年比一九五二年…" nor "一九五六年到一九六七年…", spans)
+_ONE_YEAR = re.compile(r"(?:刚刚过去的)?((?:19|20)\d\d)年(?!比|到|至|\d{1,2}月)|今年|去年(?!以来)|过去的?一年|刚刚过去的一年")
 _CLAUSE = re.compile(r"[^，。；：！？,;:!?]*")
 
 
@@ -153,13 +184,14 @@ def paragraph_years(doc: Document) -> dict[int, Span | None]:
     paragraph that opens on one year (which speaks about that year); within such a run, a first
     clause naming another five-year plan moves the run to it ("根据《…第十五个五年规划的建议》，我们
     编制了…" after "过去五年…")."""
+    parts = part_openings(doc)
     structured = speaks_of_times(doc)
     out: dict[int, Span | None] = {}
     running: Span | None = None
     for para in doc.paragraphs:
-        if para.heading or not structured:
+        if para.heading or not (structured or parts):
             running = None
-            out[para.number] = about_years(doc, para.section_path, structured, para.text)
+            out[para.number] = about_years(doc, para.section_path, structured, para.text, parts)
             continue
         kind, span = _opening(para.text, doc.year)
         if kind == "period" or (kind == "plan" and running and span):
@@ -168,7 +200,7 @@ def paragraph_years(doc: Document) -> dict[int, Span | None]:
             running = None
             out[para.number] = span
             continue
-        out[para.number] = running or about_years(doc, para.section_path, structured, para.text)
+        out[para.number] = running or about_years(doc, para.section_path, structured, para.text, parts)
     return out
 
 

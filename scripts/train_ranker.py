@@ -400,6 +400,36 @@ def score(data: Path, work: Path, ranker: Path | None, no_expansion: bool, per_s
     print(json.dumps({name: r["ranker"] for name, r in report.items()}, indent=1))
 
 
+@cli.command("archive-ranks")
+@click.option("--work", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--save", type=click.Path(path_type=Path), required=True,
+              help="Where to write this commit's archive questions (JSON), for a run at another commit.")
+@click.option("--questions", "others", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Archive questions another commit saved: scored here too.")
+@click.option("--seed", default=13, show_default=True)
+def archive_ranks(work: Path, save: Path, others: tuple[Path, ...], seed: int):
+    """Each archive question's rank (first right paragraph; null past 10) under this commit, a JSON line each.
+
+    The archive questions are drawn by the years each paragraph speaks about (kb/timeframe.py), so a change
+    there changes the questions as well as the ranking: run this at both commits, each given the other's
+    saved questions, and compare the two on the union."""
+    from kb.ranker import RANKER_FILE
+
+    index = store.load(work / "idx-archive")
+    mine = archive_questions(index, random.Random(seed))
+    save.write_text(json.dumps([dict(q, gold=sorted(q["gold"])) for q in mine], ensure_ascii=False), encoding="utf-8")
+    union = {}
+    for q in mine + [q for path in others for q in json.loads(path.read_text(encoding="utf-8"))]:
+        gold = tuple(sorted(tuple(g) for g in q["gold"]))
+        union[q["q"], gold] = dict(q, gold=set(gold))
+    w = _ranker_weights(RANKER_FILE)
+    embedder = load_embedder(index.model_name)
+    for (text, gold), q in sorted(union.items()):
+        item = _featurise(q, index, embedder)
+        rank = _rank_of_gold(item["x"] @ w, item) if item is not None else None
+        print(json.dumps({"q": text, "gold": gold, "split": q["split"], "rank": rank}, ensure_ascii=False))
+
+
 @cli.command()
 @click.option("--data", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--work", type=click.Path(exists=True, path_type=Path), required=True)

@@ -53,6 +53,22 @@ def test_a_paragraph_that_opens_on_a_period_speaks_of_it_with_those_after_it():
                      "今年发展主要": (2023, 2023)}
 
 
+def test_a_part_headed_by_a_slogan_is_dated_by_its_first_words():
+    doc = parse_text("2026年某省政府工作报告\n\n一、一年接着一年干，建设取得新成效\n\n"
+                     "2025年是“十四五”收官之年。一年来，全省生产总值增长5.5%。\n\n粮食产量再创新高。\n\n"
+                     "二、一张蓝图绘到底\n\n“十五五”时期是基本实现现代化的关键时期。\n\n"
+                     "三、一鼓作气勇争先\n\n2026年是“十五五”开局之年。\n\n全省生产总值预期增长5%左右。\n\n"
+                     "四、一以贯之转作风\n\n作风建设永远没有休止符。\n", "2026-someprovince")
+    years = paragraph_years(doc)
+    about = {p.text[:4]: years[p.number] for p in doc.paragraphs if not p.heading}
+    assert about == {"2025": (2025, 2025), "粮食产量": (2025, 2025), "“十五五": (2026, 2030),
+                     "2026": (2026, 2026), "全省生产": (2026, 2026), "作风建设": (2026, 2026)}
+    spans = parse_text("1960年政府工作报告\n\n现在，我代表国务院作报告。\n\n一\n\n一九五六年到一九六七年全国农业发展纲要，是一个伟大的纲领。\n",
+                       "1960-national")
+    assert spans.paragraphs[1].heading
+    assert set(paragraph_years(spans).values()) == {None}  # a span of years dates nothing
+
+
 def test_a_result_says_which_year_its_part_speaks_about(built_index, embedder):
     index = store.load(built_index)
     review = search(index, embedder, "去年建了多少高标准农田", 3)[0]
@@ -80,6 +96,9 @@ def test_a_question_across_the_years_gives_a_timeline(series_library, embedder):
     lines = list(csv.DictReader(io.StringIO(timeline_csv(years).lstrip("\ufeff"))))
     assert [line["year"] for line in lines] == ["2022", "2023", "2024", "2025"]
     assert lines[2]["target_figure"] == "6%以上" and lines[2]["outcome_figure"] == "5.6%"
+    rows, years = table(index, embedder, "建设东北亚国际航运中心")  # no figure answers: each report's sentence
+    assert years is None and sorted(r.year for r in rows) == [2023, 2024, 2025]
+    assert all("航运中心" in r.sentence for r in rows)
 
 
 def test_the_timeline_on_the_command_line(series_library):
@@ -97,6 +116,10 @@ def test_the_timeline_on_the_command_line(series_library):
     assert [y["year"] for y in data["timeline"]] == [2022, 2023, 2024, 2025]
     csv_text = CliRunner().invoke(cli, ["compare", "历年地区生产总值增长目标", "--csv", *where]).output
     assert csv_text.startswith("\ufeffyear,target_figure")
+    two = ["--doc", "dalian-2024", "--doc", "dalian-2025"]  # two years of one place: was the target met?
+    data = json.loads(CliRunner().invoke(cli, ["compare", "地区生产总值增长目标", "--json", *two, *where]).output)
+    by_year = {y["year"]: y for y in data["timeline"]}
+    assert by_year[2024]["target"]["figure"] == "6%以上" and by_year[2024]["outcome"]["figure"] == "5.6%"
 
 
 def test_the_timeline_through_the_api_and_the_page(series_library):
