@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DocumentError
-from .regions import region_from_name, region_from_title, short_name
+from .regions import names_of, region_from_name, region_from_title, short_name
 
 SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".docx", ".pdf", ".html", ".htm",
             ".png", ".jpg", ".jpeg", ".tif", ".tiff")  # pictures: scanned pages, read by OCR
@@ -290,10 +290,17 @@ def year_of(*names: str) -> int | None:
     return None
 
 
-def year_note(title: str, year: int | None) -> str:
-    """"（2024年）" after a title that does not give its report's year (every national report is
-    titled 政府工作报告: a citation or a list of reports must say which year's), else ""."""
-    return f"（{year}年）" if year and str(year) not in title else ""
+def title_note(title: str, year: int | None, region: str | None = None) -> str:
+    """"（广东省，2026年）" after a title that gives neither its report's place nor its year, "（2024年）"
+    or "（广东省）" after one that lacks one of them, else "": every national report, and some
+    provinces' (Guangdong's, Guizhou's 2026), are titled 政府工作报告, and a citation or a list of
+    reports must say whose and which year's. The country is not named (a national report is the
+    one with no place)."""
+    place = region if region and region != "全国" and not any(n in title for n in names_of(region)) else None
+    parts = [names_of(place)[1] if place and len(names_of(place)) > 1 else place,
+             f"{year}年" if year and str(year) not in title else None]
+    parts = [p for p in parts if p]
+    return f"（{'，'.join(parts)}）" if parts else ""
 
 
 def doc_id_for(path: Path, root: Path) -> str:

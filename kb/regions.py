@@ -134,8 +134,10 @@ def names_of(short: str | None) -> list[str]:
 
 
 # "高于全国平均水平": a question saying 全国 compares with the country, it does not ask
-# for the State Council's report; these name that report.
+# for the State Council's report; these name that report, and so does 全国 as the question's
+# subject, first or after the year it asks about ("2025年全国城镇新增就业目标", "今年全国GDP增长目标")
 _NATIONAL = ("国务院", "中央政府", "全国政府工作报告", "国家政府工作报告")
+_NATIONAL_SUBJECT = re.compile(r"^\s*(?:(?:19|20)\d\d\s*年|今年|去年|明年|上年|本年)?\s*全国")
 
 
 def regions_in(text: str, known: set[str]) -> list[str]:
@@ -147,7 +149,8 @@ def regions_in(text: str, known: set[str]) -> list[str]:
         full = short_to_full.get(short, short)
         chinese = _NATIONAL if short == "全国" else (short, full)
         names = [n for s, _, ns in _TABLE if s == short for n in ns]
-        if any(n in text for n in chinese) or any(re.search(rf"\b{re.escape(n)}\b", lower) for n in names):
+        if (any(n in text for n in chinese) or any(re.search(rf"\b{re.escape(n)}\b", lower) for n in names)
+                or (short == "全国" and _NATIONAL_SUBJECT.search(text))):
             found.append(short)
     # 北京 inside 北京市 is one region; drop a name that only occurs inside a longer one found
     return sorted(found, key=len, reverse=True)

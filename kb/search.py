@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from .documents import year_note
+from .documents import title_note
 from .fusion import DEFAULT_FUSION, Fusion, fuse
 from .grouping import answers_per_report
 from .highlight import best_sentence, highlights, query_terms
@@ -93,10 +93,10 @@ def check_k(k) -> int:
 
 
 def citation(title: str, section: str, paragraph: int, pages: tuple[int, int] | None = None,
-             year: int | None = None) -> str:
-    """《title》section 第N段, with the report's year after a title that does not give it."""
+             year: int | None = None, region: str | None = None) -> str:
+    """《title》section 第N段, with the report's place and year after a title that does not give them."""
     where = "" if not pages else f"（第{pages[0]}页）" if pages[0] == pages[1] else f"（第{pages[0]}–{pages[1]}页）"
-    return f"《{title}》{year_note(title, year)}{section + ' ' if section else ''}第{paragraph}段{where}"
+    return f"《{title}》{title_note(title, year, region)}{section + ' ' if section else ''}第{paragraph}段{where}"
 
 
 def paragraph_url(doc_id: str, paragraph: int) -> str:
@@ -304,7 +304,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
             rank=len(results) + 1, score=round(float(combined[i]), 4), doc_id=doc.doc_id,
             title=doc.title, year=doc.year, region=doc.region, section=para.section_path, paragraph=para.number,
             chunk_id=chunk.chunk_id, text=para.text,
-            citation=citation(doc.title, para.section_path, para.number, para.pages, doc.year),
+            citation=citation(doc.title, para.section_path, para.number, para.pages, doc.year, doc.region),
             url=paragraph_url(doc.doc_id, para.number),
             page=para.pages[0] if para.pages else None,
             file_url=file_url(doc, para.pages[0]) if para.pages else None,
@@ -334,7 +334,8 @@ def facets(results: list[SearchResult]) -> dict:
     docs: dict[str, dict] = {}
     years: dict[int, int] = {}
     for r in results:
-        d = docs.setdefault(r.doc_id, {"doc_id": r.doc_id, "title": r.title, "year": r.year, "count": 0})
+        d = docs.setdefault(r.doc_id, {"doc_id": r.doc_id, "title": r.title, "year": r.year, "region": r.region,
+                                       "count": 0})
         d["count"] += 1
         if r.year:
             years[r.year] = years.get(r.year, 0) + 1

@@ -133,7 +133,7 @@ def test_compare_view_table_chart_and_csv(compare_library, browser, tmp_path):
         page.wait_for_url("**sort=figure**")
         assert page.locator("td.figure").first.inner_text() in ("5%左右", "5%-5.5%")
         text = _screenshot_and_download(page, "compare.png")
-        assert text.startswith("\ufeffdoc_id,") and "2026年广东省政府工作报告" in text and "4.5%—5%" in text
+        assert text.startswith("\ufeffdoc_id,") and "《政府工作报告》（广东省，2026年）" in text and "4.5%—5%" in text
         context.close()
 
 

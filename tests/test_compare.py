@@ -71,6 +71,10 @@ def test_compare_api_and_bad_input(compare_library):
     assert res.status_code == 200 and len(rows) == 3
     assert set(rows[0]) >= {"doc_id", "title", "region", "year", "sentence", "figure", "value", "unit",
                             "paragraph", "citation", "url"}
+    guangdong = next(r for r in rows if r["doc_id"] == "2026-guangdong")  # a title naming neither place nor year
+    assert guangdong["citation"].startswith("《政府工作报告》（广东省，2026年）二、2026年工作安排 第")
+    page = client.get("/?q=地区生产总值增长目标").get_data(as_text=True)
+    assert "《政府工作报告》（广东省，2026年）" in page and "政府工作报告（广东省，2026年）" in page  # cards, facets
     one = client.get("/api/compare?q=地区生产总值增长目标&doc=2026-beijing").get_json()["rows"]
     assert [r["figure"] for r in one] == ["5%左右"]
     for url, code in (("/api/compare?q=", 400), ("/api/compare?q=" + "增长" * 5000, 400),

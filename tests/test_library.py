@@ -195,6 +195,10 @@ def test_national_report_is_named_by_the_state_council_not_by_a_comparison():
     assert regions_in("沈阳经济增速和全国全省比怎么样", known) == ["沈阳"]
     assert regions_in("国务院政府工作报告提出的经济增长目标", known) == ["全国"]
     assert regions_in("What is China's GDP growth target?", known) == ["全国"]
+    # 全国 as the question's subject names the country's report; after a comparison word it does not
+    assert regions_in("2025年全国城镇新增就业目标", known) == ["全国"]
+    assert regions_in("今年全国GDP增长目标是多少", known) == ["全国"]
+    assert regions_in("哪些经济指标高于全国平均水平", known) == []
 
 
 def test_question_across_reports_gets_one_answer_per_report(library, embedder):

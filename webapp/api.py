@@ -25,7 +25,7 @@ def status_data() -> dict:
     index = holder().get()
     m = index.manifest
     return {
-        "documents": [{"doc_id": d.doc_id, "title": d.title, "year": d.year,
+        "documents": [{"doc_id": d.doc_id, "title": d.title, "year": d.year, "region": d.region,
                        "paragraphs": len(d.paragraphs), "url": f"/docs/{d.doc_id}"}
                       for d in index.documents.values()],
         "chunks": index.chunk_count,

@@ -44,11 +44,14 @@ def marked(text: str, spans, best: dict | None) -> Markup:
 
 @bp.app_template_filter("report")
 def report_filter(doc) -> str:
-    """A report's title as lists show it: with its year where the title does not give it."""
-    from kb.documents import year_note
+    """A report's title as lists show it: with its place and year where the title does not give them."""
+    from kb.documents import title_note
 
-    title, year = (doc["title"], doc.get("year")) if isinstance(doc, dict) else (doc.title, doc.year)
-    return title + year_note(title, year)
+    if isinstance(doc, dict):
+        title, year, region = doc["title"], doc.get("year"), doc.get("region")
+    else:
+        title, year, region = doc.title, doc.year, doc.region
+    return title + title_note(title, year, region)
 
 
 @bp.app_template_filter("about")
