@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from .figures import answer
+from .regions import regions_in
 from .highlight import query_terms
 from .ranker import YEARS, question_intent
 from .scope import Filters
@@ -69,6 +70,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     # a character mistyped for another of its sound, read as the reports spell the word (kb/spelling.py):
     # here once, so the figure reader looks for the words the search searched
     question = index.speller(question)
+    filters = _named_regions(index, question, filters)
     # a timeline, where one place's reports give a figure for a year; else (a question no figure answers,
     # reports whose parts say no years) each report's answer, as for many places
     if is_series(index, filters) and (years := timeline(index, embedder, question, filters)):
@@ -201,6 +203,24 @@ def _years_asked(question: str) -> tuple[int, int]:
     if years:
         return years[0], years[-1]
     return 0, 9999
+
+
+def _named_regions(index: Index, question: str, filters: Filters) -> Filters:
+    """"北京和上海…目标" compares those two, "福建历年…" is Fujian's timeline: the places a question
+    names, that the library has, keep the comparison to their reports (unless the filters already
+    say a place or the reports)."""
+    from dataclasses import replace
+
+    if filters.region or filters.doc:
+        return filters
+    docs = [d for d in index.documents.values() if filters.allows(d)]
+    have = {d.region for d in docs if d.region}
+    named = set(regions_in(question, have))
+    if not named or named == have:
+        return filters
+    if len(named) == 1:
+        return replace(filters, region=named.pop())
+    return replace(filters, doc=tuple(d.doc_id for d in docs if d.region in named))
 
 
 def _named_year(index: Index, question: str, filters: Filters) -> Filters:

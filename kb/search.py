@@ -82,13 +82,13 @@ def clean_query(query: str) -> str:
     return query
 
 
-def check_k(k) -> int:
+def check_k(k, most: int = MAX_K) -> int:
     try:
         k = int(k)
     except (TypeError, ValueError):
-        raise QueryError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise QueryError(f"k must be from 1 to {MAX_K}, not {k}")
+        raise QueryError(f"k must be a whole number from 1 to {most}, not {k!r}") from None
+    if not 1 <= k <= most:
+        raise QueryError(f"k must be from 1 to {most}, not {k}")
     return k
 
 
@@ -248,7 +248,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     With `rerank`, the first results are read again by the opt-in cross-encoder (kb/rerank.py).
     """
     asked = query = clean_query(query)
-    k = check_k(k)
+    k = check_k(k, max(MAX_K, len(index.documents)))  # a comparison asks one paragraph of every report
     n = index.dense.count
     if n == 0:
         return Results()

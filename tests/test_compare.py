@@ -57,10 +57,25 @@ def test_one_row_per_report_with_its_figure(compare_library, embedder):
     assert [r.value for r in by_figure] == sorted((r.value for r in rows), reverse=True)
     jobs = {r.doc_id: r.figure for r in compare(index, embedder, "城镇新增就业目标")}
     assert jobs == {"2026-beijing": "26万人以上", "2026-guangdong": "110万人以上", "2026-jiangxi": "45万人"}
+    named = {r.doc_id for r in compare(index, embedder, "北京和广东的地区生产总值增长目标")}
+    assert named == {"2026-beijing", "2026-guangdong"}  # the places a question names, only
     text = to_csv(rows)
     assert text.startswith("\ufeff")
     table = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert {t["doc_id"]: t["figure"] for t in table} == got and "地区生产总值" in table[0]["sentence"]
+
+
+def test_a_comparison_of_more_reports_than_a_page_of_results(tmp_path, embedder):
+    from kb.build import build
+
+    docs = tmp_path / "reports"
+    docs.mkdir()
+    for i in range(101):  # a library of over a hundred reports: each still has its row
+        (docs / f"report-{i:03d}.txt").write_text(
+            f"第{i}号政府工作报告\n\n二、2026年工作安排\n\n今年地区生产总值增长{i % 5 + 3}%左右。\n", encoding="utf-8")
+    build(docs, tmp_path / "index", embedder=embedder)
+    rows = compare(store.load(tmp_path / "index"), embedder, "地区生产总值增长目标")
+    assert len(rows) == 101 and all(r.figure for r in rows)
 
 
 def test_compare_api_and_bad_input(compare_library):
