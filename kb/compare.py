@@ -92,10 +92,13 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     # a question about this year's plan is not answered from last year's review, nor the other
     # way round (the same reading of the question as the ranker's, kb/ranker.py)
     plan_q, review_q = question_intent(question)
+    named = {int(y) for y in YEARS.findall(question)}
     rows = []
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
         fitting = [r for r in found if _fits(r, plan_q and not review_q, review_q and not plan_q)]
-        found = fitting or found
+        # a year named: a part about that year alone, before a five-year review that holds it
+        exact = [r for r in fitting if r.about_year and r.about_year[0] == r.about_year[1] in named]
+        found = exact or fitting or found
         rows.append(_row(place, found, terms))
     return _sorted(rows, sort), None
 
@@ -223,13 +226,25 @@ def _named_regions(index: Index, question: str, filters: Filters) -> Filters:
     return replace(filters, doc=tuple(d.doc_id for d in docs if d.region in named))
 
 
+# 今年 and 去年 in a library of several years are the newest report's: its plan and its review
+RELATIVE_YEAR = re.compile(r"今年|本年|去年|上年|过去一年|this year|last year", re.I)
+
+
 def _named_year(index: Index, question: str, filters: Filters) -> Filters:
-    """"各省2026年…目标" compares the 2026 reports: a year the question names, that some reports
-    of the library have, keeps the comparison to them (unless the filters already say a year)."""
+    """"各省2026年…目标" compares the 2026 reports, "各省2025年…实际增长多少" the 2026 reports (their
+    review of 2025 tells what was done; the 2025 reports' tells 2024), "各省今年…" the newest: the
+    reports that speak of the year the question asks as it asks, where the library has them, keep
+    the comparison to them (unless the filters already say a year)."""
     from dataclasses import replace
 
     years = {int(y) for y in YEARS.findall(question)}
-    have = {d.year for d in index.documents.values()} & years
+    plan_q, review_q = question_intent(question)
+    if review_q and not plan_q:
+        years = {y + 1 for y in years}
+    docs = [d for d in index.documents.values() if filters.allows(d) and d.year]
+    if not years and RELATIVE_YEAR.search(question) and docs:
+        years = {max(d.year for d in docs)}
+    have = {d.year for d in docs} & years
     if filters.year is None and len(have) == 1:
         return replace(filters, year=have.pop())
     return filters

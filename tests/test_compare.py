@@ -78,6 +78,29 @@ def test_a_comparison_of_more_reports_than_a_page_of_results(tmp_path, embedder)
     assert len(rows) == 101 and all(r.figure for r in rows)
 
 
+def test_a_named_or_relative_year_is_read_as_the_reports_speak_of_it(tmp_path, embedder):
+    from kb.build import build
+
+    docs = tmp_path / "reports"
+    docs.mkdir()
+    figures = {("北京市", 2025): ("5.2%", "5.1%"), ("北京市", 2026): ("5.4%", "5.3%"),  # (outcome of the year
+               ("广东省", 2025): ("3.5%", "4.6%"), ("广东省", 2026): ("3.9%", "4.7%")}  # before, target)
+    for (place, year), (outcome, target) in figures.items():
+        (docs / f"{year}-{place}.txt").write_text(
+            f"{year}年{place}政府工作报告\n\n一、{year - 1}年工作回顾\n\n过去一年，地区生产总值增长{outcome}。\n\n"
+            f"二、{year}年工作安排\n\n今年地区生产总值增长目标是{target}。\n", encoding="utf-8")
+    build(docs, tmp_path / "index", embedder=embedder)
+    index = store.load(tmp_path / "index")
+
+    def cells(question):
+        return {(r.region, r.year): r.figure for r in compare(index, embedder, question)}
+
+    # what was done in 2025 is told by the 2026 reports; their 2025 reports' review tells 2024
+    assert cells("各省2025年地区生产总值实际增长多少") == {("北京", 2026): "5.4%", ("广东", 2026): "3.9%"}
+    assert cells("各省2025年地区生产总值增长目标") == {("北京", 2025): "5.1%", ("广东", 2025): "4.6%"}
+    assert cells("各省今年地区生产总值增长目标") == {("北京", 2026): "5.3%", ("广东", 2026): "4.7%"}
+
+
 def test_compare_api_and_bad_input(compare_library):
     client = create_app({"INDEX": str(compare_library / "index"), "DOCS": str(compare_library / "reports"),
                          "TESTING": True}).test_client()
