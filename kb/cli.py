@@ -216,6 +216,7 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
     """One answer per report, side by side: the sentence and the figure it gives. Over one place's
     reports of several years, a timeline: each year's target beside the outcome the next report gives."""
     from .compare import COLUMNS, table, timeline_csv, to_csv
+    from .timeframe import label as label_years
 
     index, embedder, filters = _scoped(question, doc_ids, year, region, docs, index_dir, model, auth_file, as_user)
     rows, years = table(index, embedder, question, filters, sort)
@@ -235,7 +236,9 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
     for r in rows:  # the year beside the place: one place's reports of several years are told apart
         label = _pad(r.region or r.doc_id, width)
         click.secho(f"{label}  {r.year or '':<4}  {_pad(r.figure or '—', 12)}", bold=True, nl=False)
-        click.echo(f"  {r.sentence[:80]}  ({r.citation})")
+        # the year the figure is about, where it is not the report's (a review: 2025's growth in the 2026 report)
+        about = f"  [讲的是{label_years(r.about_year)}]" if r.about_year and r.about_year[0] != r.year else ""
+        click.echo(f"  {r.sentence[:80]}  ({r.citation}){about}")
 
 
 def _width(text: str) -> int:

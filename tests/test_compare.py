@@ -99,6 +99,17 @@ def test_a_named_or_relative_year_is_read_as_the_reports_speak_of_it(tmp_path, e
     assert cells("各省2025年地区生产总值实际增长多少") == {("北京", 2026): "5.4%", ("广东", 2026): "3.9%"}
     assert cells("各省2025年地区生产总值增长目标") == {("北京", 2025): "5.1%", ("广东", 2025): "4.6%"}
     assert cells("各省今年地区生产总值增长目标") == {("北京", 2026): "5.3%", ("广东", 2026): "4.7%"}
+    # each row says the year its figure is about where that is not its report's
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    where = ["--docs", str(docs), "--index", str(tmp_path / "index")]
+    out = CliRunner().invoke(cli, ["compare", "各省2025年地区生产总值实际增长多少", *where]).output
+    assert [line.endswith("[讲的是2025年]") for line in out.splitlines()] == [True, True]
+    client = create_app({"INDEX": str(tmp_path / "index"), "DOCS": str(docs), "TESTING": True}).test_client()
+    page = client.get("/compare?q=各省2025年地区生产总值实际增长多少").get_data(as_text=True)
+    assert page.count("讲的是2025年（回顾）") == 2
 
 
 def test_compare_api_and_bad_input(compare_library):
