@@ -105,8 +105,10 @@ class Answer:
 
 
 RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|提升|比重|占比|[率%％]")
-# a clause that goes on with the one before: "国内生产总值达到18.23万亿元，比上年增长9.9%"
-CONTINUES = re.compile(r"^\s*(?:比上年|同比|比\d{4}年|增长|增速|年均|平均每年|下降|提高|上涨)")
+# a clause that goes on with the one before: "国内生产总值达到18.23万亿元，比上年增长9.9%", "…达到
+# ４３８００亿元，按可比价格计算，比上年增长百分之十一点八"
+CONTINUES = re.compile(r"^\s*(?:按可比价格计算，?)?(?:比上年|同比|比\d{4}年|增长|增速|年均|平均每年|下降|提高|上涨)")
+COMPARABLE = re.compile(r"\s*按可比价格计算[，,]?\s*")  # a clause of its own between the two: it passes on
 
 
 def _weight(text: str, terms: list[str]) -> int:
@@ -154,6 +156,8 @@ def answer(text: str, terms: list[str], listed: bool = False) -> Answer:
         before = 0
         for clause in CLAUSE.finditer(sentence):
             said = seen_sentence[clause.start():clause.end()]
+            if COMPARABLE.fullmatch(said):
+                continue
             mine = own = _weight(said, terms)
             announced = 0  # the first clause after "…目标是：" answers for it, below a clause of its own words
             if wants_rate and CONTINUES.search(said):

@@ -27,6 +27,9 @@ def test_the_figure_of_the_clause_the_question_asks_about():
     gdp = answer(sentence, query_terms("今年地区生产总值增长目标是多少"))
     jobs = answer(sentence, query_terms("城镇新增就业目标"))
     assert gdp.figure.text == "5%左右" and jobs.figure.text == "120万人以上"
+    # the growth of what the clause before named, past "按可比价格计算" (the level is not the growth asked)
+    level = "国内生产总值达到４３８００亿元，按可比价格计算，比上年增长百分之十一点八。"
+    assert answer(level, query_terms("国内生产总值增长多少")).figure.text == "百分之十一点八"
     assert answer("今年要持续优化营商环境。", query_terms("地区生产总值增长目标")).figure is None
     listed = "今年全省经济社会发展主要预期目标是：地区生产总值增长4.5-5%，在实际工作中争取更好结果，粮食产量1600亿斤以上。"
     # ranking reads the list a colon announces as answering a question about a target; a compare cell
