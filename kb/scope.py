@@ -74,6 +74,9 @@ def chunk_mask(index: Index, filters: Filters) -> np.ndarray | None:
 GROUP_WORDS = re.compile(r"各省|各地|各市|各区|各省份|各地区|各自治区|历年|每年|各年|历次|各个|分别是")
 
 
+# 今年 and 去年 in a library of several years are the newest report's: its plan and its review
+RELATIVE_YEAR = re.compile(r"今年|本年|去年|上年|过去一年|this year|last year", re.I)
+
 YEAR_BOOST = 1.25  # a year alone is a weak hint (a 2024 report reviews 2023): scores of its reports x1.25
 
 
@@ -103,7 +106,8 @@ def preferred_documents(index: Index, query: str, filters: Filters = Filters()) 
     ("北京今年…" asked of the 2025 and 2026 reports is about 2026); its older reports follow.
     Within the named report the place name says nothing more, and it pulls the ranking
     towards paragraphs that merely mention the place, so the report's own paragraphs are
-    ranked for the question without it.
+    ranked for the question without it. A question that says 今年 or 去年 and names neither, asked
+    of yearly reports of several years, asks the newest: its reports weigh a little more.
     No tiers: the question names no report, or names every report searched (a search
     within the Shenyang report for 沈阳… is that report's search).
     """
@@ -111,6 +115,13 @@ def preferred_documents(index: Index, query: str, filters: Filters = Filters()) 
     regions = set(regions_in(query, {d.region for d in docs if d.region}))
     years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", query)}
     chosen = [d for d in docs if d.region in regions] if regions else docs
+    # "今年…" over yearly reports of several years (an archive, a library of two years' reports): the
+    # newest, weighed a little more (as a year named is where parts say no time: a hint, not a filter;
+    # ranked first, a newest report that does not answer would come before one that does)
+    dated = [d.year for d in docs]
+    relative = not (years or regions) and bool(RELATIVE_YEAR.search(query)) and all(dated) and len(set(dated)) > 1
+    if relative:
+        years = {max(dated)}
     if years:
         by_year = [d for d in chosen if d.year and (d.year in years or d.year - 1 in years)]
         chosen = by_year or chosen

@@ -111,42 +111,48 @@ _FIG = re.compile(r"[\d０-９]+(?:[.．][\d０-９]+)?\s*[%％]|百分之[零�
                   r"[\d０-９]+(?:[.．][\d０-９]+)?万亿元|[\d０-９]+(?:[.．][\d０-９]+)?亿元")
 
 
+def indicator_sentences(doc, indicators: tuple[str, ...] = INDICATORS):
+    """(paragraph, "target" or "outcome", indicator, sentence) for each sentence of a report's plan (its
+    part about its own year) or review (about the year before) that gives a figure for an indicator (a
+    target's also says 目标, 预期, 左右…). The longest indicator found wins (单位国内生产总值能耗, not
+    国内生产总值)."""
+    from kb.timeframe import paragraph_years
+
+    if not doc.year:
+        return
+    by_indicator = sorted(indicators, key=len, reverse=True)
+    years = paragraph_years(doc)
+    for para in doc.paragraphs:
+        span = years[para.number]
+        kind = ("target" if span == (doc.year, doc.year) else
+                "outcome" if span == (doc.year - 1, doc.year - 1) else None)
+        if para.heading or kind is None:
+            continue
+        for sentence in re.split(r"(?<=[。；])", para.text):
+            ind = next((i for i in by_indicator if i in sentence), None)
+            if not ind or not _FIG.search(sentence[sentence.index(ind):]):
+                continue
+            if kind == "target" and not re.search(r"目标|预期|计划|控制在|左右|以上|以内", sentence):
+                continue
+            yield para, kind, ind, sentence
+
+
 def archive_questions(index, rng: random.Random) -> list[dict]:
     """Questions naming a year over the archive of yearly reports: a target of year Y from the plan
     of report Y (its part about Y), an outcome of year Y from the review in report Y+1 (its part
-    about Y). One question per report, part and indicator; the longest indicator found wins
-    (单位国内生产总值能耗, not 国内生产总值)."""
-    from kb.timeframe import paragraph_years
-
+    about Y). One question per report, part and indicator."""
     out, seen = [], set()
-    by_indicator = sorted(INDICATORS, key=len, reverse=True)
     for doc in index.documents.values():
-        if not doc.year:
-            continue
-        years = paragraph_years(doc)
-        for para in doc.paragraphs:
-            if para.heading:
+        for para, kind, ind, _ in indicator_sentences(doc):
+            year = doc.year if kind == "target" else doc.year - 1
+            key = (doc.doc_id, kind, ind)
+            if key in seen:
                 continue
-            span = years[para.number]
-            kind = ("target" if span == (doc.year, doc.year) else
-                    "outcome" if span == (doc.year - 1, doc.year - 1) else None)
-            if kind is None:
-                continue
-            for sentence in re.split(r"(?<=[。；])", para.text):
-                ind = next((i for i in by_indicator if i in sentence), None)
-                if not ind or not _FIG.search(sentence[sentence.index(ind):]):
-                    continue
-                if kind == "target" and not re.search(r"目标|预期|计划|控制在|左右|以上|以内", sentence):
-                    continue
-                year = span[0]
-                key = (doc.doc_id, kind, ind)
-                if key in seen:
-                    continue
-                seen.add(key)
-                form = rng.choice(TARGET_FORMS if kind == "target" else OUTCOME_FORMS)
-                out.append({"src": "archive", "split": "heldout" if year % 4 == 0 else "train",
-                            "q": form.format(y=year, i=ind), "index": "archive", "docs": (),
-                            "gold": {(doc.doc_id, para.number)}})
+            seen.add(key)
+            form = rng.choice(TARGET_FORMS if kind == "target" else OUTCOME_FORMS)
+            out.append({"src": "archive", "split": "heldout" if year % 4 == 0 else "train",
+                        "q": form.format(y=year, i=ind), "index": "archive", "docs": (),
+                        "gold": {(doc.doc_id, para.number)}})
     return out
 
 

@@ -85,6 +85,14 @@ def test_a_named_year_is_the_year_spoken_about(series_library, embedder):
     assert outcome.doc_id == "dalian-2025" and "5.6%" in outcome.text and outcome.about_year == (2024, 2024)
 
 
+def test_this_year_over_several_years_is_the_newest_report(series_library, embedder):
+    index = store.load(series_library / "index")
+    target = search(index, embedder, "今年地区生产总值增长目标是多少", 5)[0]
+    assert target.doc_id == "dalian-2025" and "5.5%以上" in target.text
+    outcome = search(index, embedder, "去年地区生产总值增长了多少", 5)[0]
+    assert outcome.doc_id == "dalian-2025" and "5.6%" in outcome.text
+
+
 def test_a_question_across_the_years_gives_a_timeline(series_library, embedder):
     index = store.load(series_library / "index")
     rows, years = table(index, embedder, "历年地区生产总值增长目标")
