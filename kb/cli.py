@@ -295,8 +295,10 @@ def search_cmd(query, k, doc_ids, year, region, per_doc, exact, rerank, docs, in
                      rerank=rerank)
     if as_json:
         _echo_json({"query": query, "corrected": results.corrected, "per_document": results.per_document,
-                    "results": [r.to_dict() for r in results]})
+                    "missing_places": list(results.missing_places), "results": [r.to_dict() for r in results]})
         return
+    for place in results.missing_places:
+        click.secho(f"No report in the index is for {place}: these results are from the others.", fg="yellow")
     if results.corrected:
         click.secho(f"Searched for: {results.corrected} (--exact to search {query} as typed)", dim=True)
     if not results:

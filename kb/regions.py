@@ -43,12 +43,8 @@ _SUFFIX = re.compile(r"(?:(\d{4})年)?([\u4e00-\u9fff]{1,12}?(?:省|市|自治�
 
 
 @lru_cache(maxsize=1)
-def divisions() -> tuple[dict[str, str], dict[str, str]]:
-    """(full name → short name, short name → full name) of every division the table knows, with
-    this module's own table on top (全国, and the names it has always had)."""
-    full_to_short: dict[str, str] = {}
-    short_to_full: dict[str, str] = {}
-    rows = []
+def _adcodes() -> list[tuple[str, str]]:
+    """(code, full name) of every division in the table the `cpca` package ships; [] without it."""
     try:
         import importlib.util
         from pathlib import Path
@@ -57,9 +53,19 @@ def divisions() -> tuple[dict[str, str], dict[str, str]]:
         if spec and spec.submodule_search_locations:
             path = Path(list(spec.submodule_search_locations)[0]) / "resources" / "adcodes.csv"
             with open(path, encoding="utf-8") as fh:
-                rows = [(r["adcode"], r["name"]) for r in csv.DictReader(fh)]
+                return [(r["adcode"], r["name"]) for r in csv.DictReader(fh)]
     except (OSError, KeyError, ValueError):
-        rows = []
+        pass
+    return []
+
+
+@lru_cache(maxsize=1)
+def divisions() -> tuple[dict[str, str], dict[str, str]]:
+    """(full name → short name, short name → full name) of every division the table knows, with
+    this module's own table on top (全国, and the names it has always had)."""
+    full_to_short: dict[str, str] = {}
+    short_to_full: dict[str, str] = {}
+    rows = _adcodes()
     # provinces first, then cities, then counties: a short name belongs to the highest level
     for code, full in sorted(rows, key=lambda r: (r[0][2:].strip("0") != "", r[0][4:].strip("0") != "", r[0])):
         if not full or full in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
@@ -76,6 +82,38 @@ def divisions() -> tuple[dict[str, str], dict[str, str]]:
         full_to_short[full] = short
         short_to_full[short] = full
     return full_to_short, short_to_full
+
+
+@lru_cache(maxsize=1)
+def major_places() -> dict[str, str]:
+    """Name (full and short) → short name of every province and prefecture-level city: the places a
+    question can ask about as a report's (a district such as 和平区 may be a part of a city's report)."""
+    full_to_short, _ = divisions()
+    out: dict[str, str] = {}
+    for code, full in _adcodes():
+        if code[4:].strip("0") == "" and full in full_to_short and full_to_short[full] != "全国":
+            short = full_to_short[full]
+            if len(short) >= 2:
+                out[full] = out[short] = short
+    return out
+
+
+# what a question may open on before the place it asks about: "2025年西藏…", "今年西藏…"
+_OPENING_TIME = re.compile(r"^\s*(?:(?:19|20)\d\d\s*年|今年|去年|明年|上年|本年)?\s*")
+
+
+def place_asked(text: str) -> str | None:
+    """The province or prefecture-level city a question opens on (its subject: "西藏今年经济增长目标",
+    "2025年大连市…"), by the longest name, or an English question names anywhere ("What is Tibet's
+    GDP growth target?"); None when it asks about none."""
+    rest = text[_OPENING_TIME.match(text).end():]
+    names = major_places()
+    found = [rest[:n] for n in range(9, 1, -1) if rest[:n] in names]
+    if found:
+        return names[found[0]]
+    lower = text.lower()
+    english = [en for en, short in _ENGLISH.items() if short in names.values() and re.search(rf"\b{re.escape(en)}\b", lower)]
+    return _ENGLISH[max(english, key=len)] if english else None
 
 
 def short_name(name: str | None) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import KbError
-from .regions import names_of, regions_in
+from .regions import names_of, place_asked, regions_in
 from .store import Index
 
 
@@ -61,6 +61,15 @@ def why_nothing(documents, filters: Filters) -> str | None:
     have = "; ".join(x for x in (f"years {', '.join(map(str, years))}" if filters.year and years else "",
                                  f"regions {', '.join(regions)}" if filters.region and regions else "") if x)
     return f"no report in the index is for {asked}" + (f" (it has {have})" if have else "")
+
+
+def missing_places(index: Index, query: str, filters: Filters = Filters()) -> tuple[str, ...]:
+    """The place a question asks about when no report searched is about it: "西藏今年…" asked of a
+    library without Tibet's report is answered from the others' reports, and must say so. Only in
+    a library whose reports are about places (an article library names none)."""
+    have = {d.region for d in index.documents.values() if filters.allows(d) and d.region}
+    place = place_asked(query) if have else None
+    return (place,) if place and place not in have else ()
 
 
 def chunk_mask(index: Index, filters: Filters) -> np.ndarray | None:
@@ -125,7 +134,9 @@ def preferred_documents(index: Index, query: str, filters: Filters = Filters()) 
     if years:
         by_year = [d for d in chosen if d.year and (d.year in years or d.year - 1 in years)]
         chosen = by_year or chosen
-    if not (regions or years) or len(chosen) == len(docs):
+    # a place named over its own reports alone ("福建今年…" of Fujian's 2025 and 2026): still its latest first
+    several = regions and not years and len({d.year for d in chosen}) > 1
+    if not (regions or years) or (len(chosen) == len(docs) and not several):
         return Preference((), query, False)
     stripped = query
     for name in sorted((n for r in regions for n in names_of(r)), key=len, reverse=True):

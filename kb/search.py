@@ -20,6 +20,7 @@ from .scope import (
     QueryError,
     chunk_mask,
     make_filters,
+    missing_places,
     preferred_documents,
 )
 from .store import Index
@@ -184,10 +185,11 @@ class Results(list):
 
     per_document: bool = False
     corrected: str | None = None  # the question as searched, when a mistyped word was read otherwise
+    missing_places: tuple[str, ...] = ()  # the place asked about, when no report searched is about it
 
     def head(self, k: int) -> Results:
         out = Results(self[:k])
-        out.per_document, out.corrected = self.per_document, self.corrected
+        out.per_document, out.corrected, out.missing_places = self.per_document, self.corrected, self.missing_places
         return out
 
 
@@ -291,6 +293,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     results = Results()
     results.per_document = per_document
     results.corrected = query if query != asked else None
+    results.missing_places = missing_places(index, query, filters)
     seen: set = set()
     for i in order:
         chunk = index.chunks[i]

@@ -135,6 +135,26 @@ def test_compare_api_and_bad_input(compare_library):
         assert res.status_code == code and "error" in res.get_json(), url
 
 
+def test_a_place_the_library_has_no_report_for_is_said(compare_library, embedder):
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+    from kb.search import search
+
+    index = store.load(compare_library / "index")
+    tibet = search(index, embedder, "西藏今年地区生产总值增长目标", 3)
+    assert tibet and tibet.missing_places == ("西藏",)  # answered from the others, and said so
+    assert search(index, embedder, "北京今年地区生产总值增长目标", 3).missing_places == ()
+    assert search(index, embedder, "What is Tibet's GDP growth target?", 3).missing_places == ("西藏",)
+    client = create_app({"INDEX": str(compare_library / "index"), "DOCS": str(compare_library / "reports"),
+                         "TESTING": True}).test_client()
+    assert client.get("/api/search?q=西藏今年地区生产总值增长目标").get_json()["missing_places"] == ["西藏"]
+    assert "索引里没有西藏的报告" in client.get("/?q=西藏今年地区生产总值增长目标").get_data(as_text=True)
+    out = CliRunner().invoke(cli, ["search", "西藏今年地区生产总值增长目标", "--docs", str(compare_library / "reports"),
+                                   "--index", str(compare_library / "index")]).output
+    assert out.startswith("No report in the index is for 西藏")
+
+
 def test_compare_cli_csv(compare_library):
     from click.testing import CliRunner
 

@@ -87,6 +87,8 @@ def test_a_named_year_is_the_year_spoken_about(series_library, embedder):
 
 def test_this_year_over_several_years_is_the_newest_report(series_library, embedder):
     index = store.load(series_library / "index")
+    named = search(index, embedder, "大连地区生产总值增长目标是多少", 5)  # a place over its own reports alone
+    assert named[0].doc_id == "dalian-2025" and named.missing_places == ()
     target = search(index, embedder, "今年地区生产总值增长目标是多少", 5)[0]
     assert target.doc_id == "dalian-2025" and "5.5%以上" in target.text
     outcome = search(index, embedder, "去年地区生产总值增长了多少", 5)[0]

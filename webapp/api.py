@@ -57,7 +57,7 @@ def api_search():
     except KbError as exc:
         return error(503, "index_unavailable", str(exc))
     return jsonify({"query": q, "corrected": results.corrected, "took_ms": ms, "per_document": results.per_document,
-                    "reranked": rerank in ("1", "true"),
+                    "reranked": rerank in ("1", "true"), "missing_places": list(results.missing_places),
                     "results": [r.to_dict() for r in results], "facets": facets})
 
 
@@ -178,6 +178,10 @@ def openapi():
                                                      "took_ms": {"type": "number"},
                                                      "per_document": {"type": "boolean"},
                                                      "reranked": {"type": "boolean"},
+                                                     "missing_places": {"type": "array", "items": {"type": "string"},
+                                                                        "description": "the place asked about, when "
+                                                                        "no report searched is about it (the results "
+                                                                        "are the others')"},
                                                      "results": {"type": "array", "items": result}, "facets": {"type": "object"}}}}}},
                               "400": err, "401": err, "404": err, "429": err, "503": err}}},
             "/api/compare": {"get": {

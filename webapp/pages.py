@@ -98,7 +98,8 @@ def index():
     return render_template("search.html", q=q, cards=cards, ms=ms, error=err, facets=facet_counts,
                            doc=doc, doc_title=_title(doc), year=year, examples=EXAMPLES, status=_status(),
                            per_document=getattr(results, "per_document", False), chosen=per_doc is not None,
-                           corrected=getattr(results, "corrected", None), rerank=rerank)
+                           corrected=getattr(results, "corrected", None), rerank=rerank,
+                           missing_places=getattr(results, "missing_places", ()))
 
 
 def _title(doc_id):
