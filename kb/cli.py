@@ -218,15 +218,21 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
     from .compare import COLUMNS, table, timeline_csv, to_csv
     from .timeframe import label as label_years
 
+    from .scope import missing_places
+
     index, embedder, filters = _scoped(question, doc_ids, year, region, docs, index_dir, model, auth_file, as_user)
     rows, years = table(index, embedder, question, filters, sort)
+    missing = missing_places(index, question, filters)
     if as_csv:  # as /compare.csv gives it
         click.echo(timeline_csv(years) if years is not None else to_csv(rows), nl=False)
         return
     if as_json:  # as /api/compare gives it
         _echo_json({"query": question, "columns": list(COLUMNS), "rows": [r.to_dict() for r in rows],
-                    "timeline": [y.to_dict() for y in years] if years is not None else None})
+                    "timeline": [y.to_dict() for y in years] if years is not None else None,
+                    "missing_places": list(missing)})
         return
+    for place in missing:
+        click.secho(f"No report in the index is for {place}: these rows are the others'.", fg="yellow")
     if years:
         _echo_timeline(years)
         return

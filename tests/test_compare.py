@@ -153,6 +153,12 @@ def test_a_place_the_library_has_no_report_for_is_said(compare_library, embedder
     out = CliRunner().invoke(cli, ["search", "西藏今年地区生产总值增长目标", "--docs", str(compare_library / "reports"),
                                    "--index", str(compare_library / "index")]).output
     assert out.startswith("No report in the index is for 西藏")
+    compared = client.get("/api/compare?q=西藏今年地区生产总值增长目标").get_json()
+    assert compared["missing_places"] == ["西藏"] and len(compared["rows"]) == 3
+    assert "索引里没有西藏的报告" in client.get("/compare?q=西藏今年地区生产总值增长目标").get_data(as_text=True)
+    out = CliRunner().invoke(cli, ["compare", "西藏今年地区生产总值增长目标", "--docs", str(compare_library / "reports"),
+                                   "--index", str(compare_library / "index")]).output
+    assert out.startswith("No report in the index is for 西藏")
 
 
 def test_compare_cli_csv(compare_library):

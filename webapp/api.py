@@ -67,6 +67,7 @@ def api_compare():
     one place's reports over the years also the timeline (each year's target beside its outcome)."""
     from kb.compare import SORTS, table
     from kb.regions import short_name
+    from kb.scope import missing_places
     from kb.search import clean_query, make_filters
 
     q = request.args.get("q", "")
@@ -87,7 +88,8 @@ def api_compare():
     except KbError as exc:
         return error(503, "index_unavailable", str(exc))
     return jsonify({"query": q, "rows": [r.to_dict() for r in rows],
-                    "timeline": [y.to_dict() for y in years] if years is not None else None})
+                    "timeline": [y.to_dict() for y in years] if years is not None else None,
+                    "missing_places": list(missing_places(index, q, filters))})
 
 
 @bp.get("/api/status")

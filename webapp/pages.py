@@ -210,9 +210,12 @@ def line_chart(years) -> dict:
 def compare_view():
     """One answer per report: a table (sortable by links), a bar chart and a CSV download; for one
     place's reports over the years, a timeline of targets and outcomes with a line chart."""
+    from kb.scope import missing_places
+
     q, sort, rows, years, err = _compare_rows()
+    missing = missing_places(current_app.extensions["kb"].get(), q) if rows else ()
     return render_template("compare.html", q=q, sort=sort, rows=rows, years=years, error=err,
-                           chart=bar_chart(rows), lines=line_chart(years), status=_status())
+                           chart=bar_chart(rows), lines=line_chart(years), status=_status(), missing_places=missing)
 
 
 @bp.get("/compare.csv")
