@@ -216,9 +216,8 @@ def compare_cmd(question, doc_ids, year, region, sort, as_csv, docs, index_dir, 
     """One answer per report, side by side: the sentence and the figure it gives. Over one place's
     reports of several years, a timeline: each year's target beside the outcome the next report gives."""
     from .compare import COLUMNS, table, timeline_csv, to_csv
-    from .timeframe import label as label_years
-
     from .scope import missing_places
+    from .timeframe import label as label_years
 
     index, embedder, filters = _scoped(question, doc_ids, year, region, docs, index_dir, model, auth_file, as_user)
     rows, years = table(index, embedder, question, filters, sort)

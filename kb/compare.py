@@ -17,7 +17,7 @@ from .figures import answer
 from .regions import regions_in
 from .highlight import query_terms
 from .ranker import YEARS, question_intent
-from .scope import Filters
+from .scope import RELATIVE_YEAR, Filters
 from .search import MAX_K, search
 from .store import Index
 
@@ -224,10 +224,6 @@ def _named_regions(index: Index, question: str, filters: Filters) -> Filters:
     if len(named) == 1:
         return replace(filters, region=named.pop())
     return replace(filters, doc=tuple(d.doc_id for d in docs if d.region in named))
-
-
-# 今年 and 去年 in a library of several years are the newest report's: its plan and its review
-RELATIVE_YEAR = re.compile(r"今年|本年|去年|上年|过去一年|this year|last year", re.I)
 
 
 def _named_year(index: Index, question: str, filters: Filters) -> Filters:

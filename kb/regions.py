@@ -40,6 +40,8 @@ _PROVINCE_SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治
 _CITY_SUFFIX = re.compile(r"(市|地区|盟)$")
 _SUFFIX = re.compile(r"(?:(\d{4})年)?([\u4e00-\u9fff]{1,12}?(?:省|市|自治区|特别行政区|自治州|地区|盟|区|县|旗))"
                      r"(?:\d{4}年)?(?:人民)?政府工作报告")
+# what a question may open on before the place it asks about: "2025年西藏…", "今年西藏…", "今年全国…"
+_OPENING_TIME = re.compile(r"^\s*(?:(?:19|20)\d\d\s*年|今年|去年|明年|上年|本年)?\s*")
 
 
 @lru_cache(maxsize=1)
@@ -98,10 +100,6 @@ def major_places() -> dict[str, str]:
     return out
 
 
-# what a question may open on before the place it asks about: "2025年西藏…", "今年西藏…"
-_OPENING_TIME = re.compile(r"^\s*(?:(?:19|20)\d\d\s*年|今年|去年|明年|上年|本年)?\s*")
-
-
 def place_asked(text: str) -> str | None:
     """The province or prefecture-level city a question opens on (its subject: "西藏今年经济增长目标",
     "2025年大连市…"), by the longest name, or an English question names anywhere ("What is Tibet's
@@ -111,8 +109,8 @@ def place_asked(text: str) -> str | None:
     found = [rest[:n] for n in range(9, 1, -1) if rest[:n] in names]
     if found:
         return names[found[0]]
-    lower = text.lower()
-    english = [en for en, short in _ENGLISH.items() if short in names.values() and re.search(rf"\b{re.escape(en)}\b", lower)]
+    lower, places = text.lower(), set(names.values())
+    english = [en for en, short in _ENGLISH.items() if short in places and re.search(rf"\b{re.escape(en)}\b", lower)]
     return _ENGLISH[max(english, key=len)] if english else None
 
 
@@ -175,7 +173,6 @@ def names_of(short: str | None) -> list[str]:
 # for the State Council's report; these name that report, and so does 全国 as the question's
 # subject, first or after the year it asks about ("2025年全国城镇新增就业目标", "今年全国GDP增长目标")
 _NATIONAL = ("国务院", "中央政府", "全国政府工作报告", "国家政府工作报告")
-_NATIONAL_SUBJECT = re.compile(r"^\s*(?:(?:19|20)\d\d\s*年|今年|去年|明年|上年|本年)?\s*全国")
 
 
 def regions_in(text: str, known: set[str]) -> list[str]:
@@ -188,7 +185,7 @@ def regions_in(text: str, known: set[str]) -> list[str]:
         chinese = _NATIONAL if short == "全国" else (short, full)
         names = [n for s, _, ns in _TABLE if s == short for n in ns]
         if (any(n in text for n in chinese) or any(re.search(rf"\b{re.escape(n)}\b", lower) for n in names)
-                or (short == "全国" and _NATIONAL_SUBJECT.search(text))):
+                or (short == "全国" and text[_OPENING_TIME.match(text).end():].startswith("全国"))):
             found.append(short)
     # 北京 inside 北京市 is one region; drop a name that only occurs inside a longer one found
     return sorted(found, key=len, reverse=True)
