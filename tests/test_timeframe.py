@@ -40,27 +40,30 @@ def test_the_year_of_a_paragraph_in_its_report():
     assert about_years(article, "", text="长城是古代中国的军事防御工程。") is None
 
 
-def test_a_paragraph_that_opens_on_a_period_speaks_of_it_with_those_after_it():
-    doc = parse_text("2023年政府工作报告\n\n一、过去一年和五年工作回顾\n\n过去一年，全年国内生产总值增长3%。\n\n"
-                     "过去五年极不寻常、极不平凡。\n\n——经济发展再上新台阶。国内生产总值五年年均增长5.2%。\n\n"
-                     "二、2023年经济社会发展总体要求\n\n今后五年是全面建设社会主义现代化国家开局起步的关键时期。\n\n"
-                     "加强农业的基础地位。\n\n各位代表！2023年是全面贯彻党的二十大精神的开局之年。\n\n"
-                     "今年发展主要预期目标是：国内生产总值增长5%左右。\n", "2023-national")
+def _years_by_opening(text: str, doc_id: str, n: int) -> dict:
+    """The years each paragraph of a report speaks about, by its first `n` characters."""
+    doc = parse_text(text, doc_id)
     years = paragraph_years(doc)
-    about = {p.text[:6]: years[p.number] for p in doc.paragraphs if not p.heading}
+    return {p.text[:n]: years[p.number] for p in doc.paragraphs if not p.heading}
+
+
+def test_a_paragraph_that_opens_on_a_period_speaks_of_it_with_those_after_it():
+    about = _years_by_opening("2023年政府工作报告\n\n一、过去一年和五年工作回顾\n\n过去一年，全年国内生产总值增长3%。\n\n"
+                              "过去五年极不寻常、极不平凡。\n\n——经济发展再上新台阶。国内生产总值五年年均增长5.2%。\n\n"
+                              "二、2023年经济社会发展总体要求\n\n今后五年是全面建设社会主义现代化国家开局起步的关键时期。\n\n"
+                              "加强农业的基础地位。\n\n各位代表！2023年是全面贯彻党的二十大精神的开局之年。\n\n"
+                              "今年发展主要预期目标是：国内生产总值增长5%左右。\n", "2023-national", 6)
     assert about == {"过去一年，全": (2022, 2022), "过去五年极不": (2018, 2022), "——经济发展": (2018, 2022),
                      "今后五年是全": (2023, 2027), "加强农业的基": (2023, 2027), "各位代表！2": (2023, 2023),
                      "今年发展主要": (2023, 2023)}
 
 
 def test_a_part_headed_by_a_slogan_is_dated_by_its_first_words():
-    doc = parse_text("2026年某省政府工作报告\n\n一、一年接着一年干，建设取得新成效\n\n"
-                     "2025年是“十四五”收官之年。一年来，全省生产总值增长5.5%。\n\n粮食产量再创新高。\n\n"
-                     "二、一张蓝图绘到底\n\n“十五五”时期是基本实现现代化的关键时期。\n\n"
-                     "三、一鼓作气勇争先\n\n2026年是“十五五”开局之年。\n\n全省生产总值预期增长5%左右。\n\n"
-                     "四、一以贯之转作风\n\n作风建设永远没有休止符。\n", "2026-someprovince")
-    years = paragraph_years(doc)
-    about = {p.text[:4]: years[p.number] for p in doc.paragraphs if not p.heading}
+    about = _years_by_opening("2026年某省政府工作报告\n\n一、一年接着一年干，建设取得新成效\n\n"
+                              "2025年是“十四五”收官之年。一年来，全省生产总值增长5.5%。\n\n粮食产量再创新高。\n\n"
+                              "二、一张蓝图绘到底\n\n“十五五”时期是基本实现现代化的关键时期。\n\n"
+                              "三、一鼓作气勇争先\n\n2026年是“十五五”开局之年。\n\n全省生产总值预期增长5%左右。\n\n"
+                              "四、一以贯之转作风\n\n作风建设永远没有休止符。\n", "2026-someprovince", 4)
     assert about == {"2025": (2025, 2025), "粮食产量": (2025, 2025), "“十五五": (2026, 2030),
                      "2026": (2026, 2026), "全省生产": (2026, 2026), "作风建设": (2026, 2026)}
     spans = parse_text("1960年政府工作报告\n\n现在，我代表国务院作报告。\n\n一\n\n一九五六年到一九六七年全国农业发展纲要，是一个伟大的纲领。\n",
