@@ -122,8 +122,9 @@ def about_years(doc: Document, section_path: str, structured: bool | None = None
     first: "一、2016年工作回顾 › （三）…" is about 2016), else what its part's first paragraph dates it
     to (`part_openings`, computed when not given), else, in a report whose headings name times
     (`speaks_of_times`, computed when not given) or whose parts' first words do, the report's own
-    year (a part headed "三、继续保持经济平稳较快发展" after the plan is the plan's). None when the report's structure names no time (an
-    article, an old report without dated parts) or it has no year."""
+    year (a part headed "三、继续保持经济平稳较快发展" after the plan is the plan's). None when the
+    report's structure names no time (an article, an old report without dated parts) or it has no
+    year."""
     if doc.year and _OPENS_ON_LAST_YEAR.search(text) and (structured or structured is None):
         return doc.year - 1, doc.year - 1
     for heading in section_path.split(SECTION_SEP) if section_path else ():
