@@ -286,11 +286,12 @@ class LexicalIndex:
 
     def matched(self, query: str, rows: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """For each chunk of `rows`, the IDF-weighted share of the query's words it contains."""
-        _, postings, unknown = self._postings(query, mask)
+        n, postings, unknown = self._postings(query, mask)
         total = sum(p[2] for p in postings) + unknown
-        out = np.zeros(len(rows), dtype=np.float32)
+        held = np.zeros(n, dtype=np.float32)  # per chunk of the index: a chunk holds each word once
         for chunk_rows, _, idf, _ in postings:
-            out += np.isin(rows, chunk_rows) * idf
+            held[chunk_rows] += idf
+        out = held[rows]
         return out / total if total else out
 
     def words(self):

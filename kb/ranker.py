@@ -149,12 +149,16 @@ def features(index, query: str, qv: np.ndarray, dense: dict[int, float], lexical
     section = np.zeros(len(ids), np.float32)
     answers = np.array([answer_strength(c.text, asked) for c in chunks], np.float32)
     title = _titles_named(query, docs)
+    shares: dict[str, float] = {}  # per section path: candidates share a few sections
     for j, (c, d) in enumerate(zip(chunks, docs)):
         if q_numbers:
             numbers[j] = len(q_numbers & set(NUMBERS.findall(fold(c.text)))) / len(q_numbers)
         if terms:
-            path = fold(d.paragraphs[c.paragraph - 1].section_path)
-            section[j] = sum(t in path for t in terms) / len(terms)
+            path = d.paragraphs[c.paragraph - 1].section_path
+            if path not in shares:
+                folded = fold(path)
+                shares[path] = sum(t in folded for t in terms) / len(terms)
+            section[j] = shares[path]
     plan_q, review_q = (float(x) for x in question_intent(query))
     year_exact, year_span = _year_match(query, index.chunk_about[ids])
     part = index.chunk_parts[ids]

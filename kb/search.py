@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -93,6 +94,7 @@ def check_k(k, most: int = MAX_K) -> int:
     return k
 
 
+@lru_cache(maxsize=8192)  # the web app builds 50 results a search to count facets, mostly of the same paragraphs
 def citation(title: str, section: str, paragraph: int, pages: tuple[int, int] | None = None,
              year: int | None = None, region: str | None = None) -> str:
     """《title》section 第N段, with the report's place and year after a title that does not give them."""
@@ -100,6 +102,7 @@ def citation(title: str, section: str, paragraph: int, pages: tuple[int, int] | 
     return f"《{title}》{title_note(title, year, region)}{section + ' ' if section else ''}第{paragraph}段{where}"
 
 
+@lru_cache(maxsize=8192)
 def paragraph_url(doc_id: str, paragraph: int) -> str:
     return f"/docs/{quote(doc_id, safe='/')}#p{paragraph}"
 
