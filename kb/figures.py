@@ -116,6 +116,8 @@ def _weight(text: str, terms: list[str]) -> int:
     """Characters of the question's words in `text`, each word once: a word inside a longer one
     found there (生产 in 生产总值) adds nothing."""
     found = [t for t in terms if t in text]
+    if len(found) < 2:  # most clauses: nothing to hold another
+        return len(found[0]) if found else 0
     return sum(len(t) for t in found if not any(t != u and t in u for u in found))
 
 

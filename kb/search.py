@@ -229,7 +229,8 @@ def _tiered(index: Index, qv, lex, query: str, want: int, tiers: list[np.ndarray
     for tier in tiers:
         if tier.any():
             first = _ranked(index, qv, lex, query, want, tier, fusion, mode)
-            placed += [i for i in sorted(first, key=first.get, reverse=True) if i not in set(placed)]
+            done = set(placed)
+            placed += [i for i in sorted(first, key=first.get, reverse=True) if i not in done]
             combined = {**combined, **first}
     done = set(placed)
     return placed + [i for i in order if i not in done], combined
