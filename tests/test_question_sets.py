@@ -14,7 +14,8 @@ def test_the_bundled_reports_sets_are_there():
     assert {p.name for p in SETS} >= {"shenyang-heldout-zh.jsonl", "shenyang-heldout-zh2.jsonl",
                                       "shenyang-english-heldout.jsonl", "shenyang-english-heldout2.jsonl",
                                       "shenyang-english-heldout3.jsonl", "shenyang-heldout-zh3.jsonl",
-                                      "shenyang-english-heldout4.jsonl"}
+                                      "shenyang-english-heldout4.jsonl", "shenyang-heldout-zh4.jsonl",
+                                      "shenyang-english-heldout5.jsonl"}
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
