@@ -23,11 +23,11 @@ class FaissVectors:
         """The `n` chunks (within `mask`) of highest inner product with the (normalised) question."""
         import faiss
 
-        # One OpenMP thread for this search (the setting is the calling thread's own): a search follows
-        # the question's embedding, whose ONNX Runtime threads still spin on both cores when FAISS
-        # starts, and two FAISS threads wait on them. An exact search of 46,286 vectors (all 119
-        # reports) took 19 ms after an embedding with two threads, 3.5 ms with one; a search there
-        # 52 → 31 ms (docs/quality.md). Builds keep every thread.
+        # One OpenMP thread for a search of one question (the setting is the calling thread's own, so
+        # builds keep every thread): FAISS splits one question's scan over its threads and merges their
+        # results, which on two cores took twice as long as one thread's scan (46,286 vectors, all 119
+        # reports: 7.7 ms against 3.3 ms; 19 ms right after an embedding whose threads still spun;
+        # docs/quality.md)
         faiss.omp_set_num_threads(1)
         if mask is None:
             scores, ids = self.faiss.search(qv, n)
