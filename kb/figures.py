@@ -170,7 +170,7 @@ def _read(text: str) -> _Reading:
     return _Reading(seen, tuple(out), any(c.figures for *_, clauses in out for c in clauses))
 
 
-def answer(text: str, terms: list[str], listed: bool = False) -> Answer:
+def answer(text: str, terms: list[str], listed: bool = False, rarity: dict[str, int] | None = None) -> Answer:
     """The sentence of `text` that answers and the figure it gives for `terms` (the question's
     words). The answering clause is the one whose own words and whose sentence's words cover most
     of the question (its own count twice, or three times when the question asks for a growth, a
@@ -182,7 +182,13 @@ def answer(text: str, terms: list[str], listed: bool = False) -> Answer:
     the question's words in it — or none, when the clause that answers gives no figure (固定资产投资
     实现正增长): an empty cell, never a figure from a neighbouring clause. Ties go to the first.
     The words are looked for as BM25 matches them, in folded text (`terms` are folded: 增長 is
-    增长, GDP is gdp); the sentence and figure are the text's own."""
+    增长, GDP is gdp); the sentence and figure are the text's own.
+
+    With `rarity` (in how many chunks of the library each word is), a clause gives a figure only if it
+    holds the rarest of the question's words of three or more characters its sentence holds (or continues the
+    clause that does; a word of two is mostly a piece of a longer one, 地区 of 地区生产总值, met anywhere):
+    "主要预期目标是：地区生产总值增长6%左右，…进出口总额保持正增长" answers 进出口增长目标 with no figure,
+    not with the growth of the economy — a compare cell, as `listed` says."""
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
     reading = _read(text)
@@ -191,19 +197,23 @@ def answer(text: str, terms: list[str], listed: bool = False) -> Answer:
         around = _weight(seen_sentence, terms)
         if not around:
             continue  # no clause of it holds a word of the question (nor follows one that does)
-        before = 0
+        held = [t for t in terms if rarity and rarity.get(t) and len(t) > 2 and t in seen_sentence]
+        key = min(held, key=rarity.get) if held else None  # the sentence's most specific word of the question
+        before, named = 0, ""
         for clause in clauses:
             said = seen_sentence[clause.start:clause.end]
             mine = own = _weight(said, terms)
             announced = 0  # the first clause after "…目标是：" answers for it, below a clause of its own words
+            holds_key = key is None or key in said
             if wants_rate and clause.continues:
                 own += before  # the growth of what the clause before named
+                holds_key = holds_key or key in named
             elif listed and clause.after_colon:
                 announced = before
-            before = mine
+            before, named = mine, said
             if not own and not announced:
                 continue
-            found = clause.figures
+            found = clause.figures if holds_key else ()
             last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)
             f = next((f for f in found if f.start >= last), found[0]) if found else None
             if f is None:  # a clause without a figure answers only on its own words
