@@ -24,10 +24,9 @@ class FaissVectors:
         import faiss
 
         # One OpenMP thread for a search of one question (the setting is the calling thread's own, so
-        # builds keep every thread): FAISS splits one question's scan over its threads and merges their
-        # results, which on two cores took twice as long as one thread's scan (46,286 vectors, all 119
-        # reports: 7.7 ms against 3.3 ms; 19 ms right after an embedding whose threads still spun;
-        # docs/quality.md)
+        # builds keep every thread): on two cores FAISS's scan for one question took twice as long on two
+        # threads as on one (46,286 vectors, all 119 reports: 7.7 ms against 3.3 ms; 19 ms right after an
+        # embedding whose threads still spun; docs/quality.md)
         faiss.omp_set_num_threads(1)
         if mask is None:
             scores, ids = self.faiss.search(qv, n)
