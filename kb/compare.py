@@ -84,7 +84,6 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     k = min(MAX_K, max(10, PARAGRAPHS_PER_REPORT * len(index.documents)))
     more = search(index, embedder, question, k=k, filters=filters, per_document=False, prefer_named=False)
     terms = query_terms(question)
-    rarity = _rarity(index, terms)
     by_doc: dict[str, list] = {}
     for r in firsts + more:  # every report's best paragraph, then its next ones in the overall ranking
         found = by_doc.setdefault(r.doc_id, [])
@@ -100,7 +99,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
         # a year named: a part about that year alone, before a five-year review that holds it
         exact = [r for r in fitting if r.about_year and r.about_year[0] == r.about_year[1] in named]
         found = exact or fitting or found
-        rows.append(_row(place, found, terms, rarity))
+        rows.append(_row(place, found, terms))
     return _sorted(rows, sort), None
 
 
@@ -124,18 +123,12 @@ def _fits(result, plan: bool, review: bool) -> bool:
     return not ((plan and about[1] < result.year) or (review and about[0] >= result.year))
 
 
-def _rarity(index: Index, terms: list[str]) -> dict[str, int]:
-    """In how many chunks each of the question's words is (0: not a word of the index; years say
-    when, not what): which of them names the indicator a figure must be for (kb/figures.py)."""
-    return {t: index.lexical.frequency(t) for t in terms if not YEARS.search(t) and not t.isdigit()}
-
-
-def _row(place: int, found: list, terms, rarity: dict[str, int] | None = None) -> Row:
+def _row(place: int, found: list, terms) -> Row:
     """The row of a report from its first paragraphs: the best-ranked one, unless a lower one
     answers with more of the question."""
-    r, ans = found[0], answer(found[0].text, terms, rarity=rarity)
+    r, ans = found[0], answer(found[0].text, terms, indicator=True)
     for other in found[1:]:
-        alt = answer(other.text, terms, rarity=rarity)
+        alt = answer(other.text, terms, indicator=True)
         if alt.score > ans.score:
             r, ans = other, alt
     fig = ans.figure
@@ -176,7 +169,6 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
 
     embedder = CachedQueries(embedder)  # the question is embedded once, not once per report
     terms = query_terms(question)
-    rarity = _rarity(index, terms)
     first, last = _years_asked(question)
     targets: dict[int, Row] = {}
     outcomes: dict[int, Row] = {}
@@ -191,9 +183,9 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
         review = review or [r for r in found if r.about_year and r.about_year[0] == doc.year - 1
                             and r.about_year[1] == doc.year][:PARAGRAPHS_PER_REPORT]
         if plan:
-            targets[doc.year] = _row(doc.year, plan, terms, rarity)
+            targets[doc.year] = _row(doc.year, plan, terms)
         if review:
-            outcomes[doc.year - 1] = _row(doc.year - 1, review, terms, rarity)
+            outcomes[doc.year - 1] = _row(doc.year - 1, review, terms)
     years = [YearRow(y, targets.get(y), outcomes.get(y)) for y in sorted(set(targets) | set(outcomes))
              if first <= y <= last]
     # a year for which neither report gives a figure is not part of the timeline (2000 and 2001 set

@@ -170,7 +170,7 @@ def _read(text: str) -> _Reading:
     return _Reading(seen, tuple(out), any(c.figures for *_, clauses in out for c in clauses))
 
 
-def answer(text: str, terms: list[str], listed: bool = False, rarity: dict[str, int] | None = None) -> Answer:
+def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = False) -> Answer:
     """The sentence of `text` that answers and the figure it gives for `terms` (the question's
     words). The answering clause is the one whose own words and whose sentence's words cover most
     of the question (its own count twice, or three times when the question asks for a growth, a
@@ -184,36 +184,35 @@ def answer(text: str, terms: list[str], listed: bool = False, rarity: dict[str, 
     The words are looked for as BM25 matches them, in folded text (`terms` are folded: 增長 is
     增长, GDP is gdp); the sentence and figure are the text's own.
 
-    With `rarity` (in how many chunks of the library each word is), a clause gives a figure only if it
-    holds the rarest of the question's words of three or more characters its sentence holds (or continues the
-    clause that does; a word of two is mostly a piece of a longer one, 地区 of 地区生产总值, met anywhere):
-    "主要预期目标是：地区生产总值增长6%左右，…进出口总额保持正增长" answers 进出口增长目标 with no figure,
-    not with the growth of the economy — a compare cell, as `listed` says."""
+    With `indicator` (a compare cell), a clause gives a figure only if it holds at least half of the
+    question's words its sentence holds (by length, the clause it continues counted, years not): in
+    "主要预期目标是：地区生产总值增长6%左右，…进出口总额保持正增长" the growth of the economy holds 增长 of
+    进出口增长目标, not 进出口, and the cell for foreign trade is empty, not 6%."""
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
+    what = [t for t in terms if not any(c.isdigit() for c in t)]  # what is asked about, not when
     reading = _read(text)
     for s, e, clauses in reading.sentences:
         seen_sentence = reading.seen[s:e]
         around = _weight(seen_sentence, terms)
         if not around:
             continue  # no clause of it holds a word of the question (nor follows one that does)
-        held = [t for t in terms if rarity and rarity.get(t) and len(t) > 2 and t in seen_sentence]
-        key = min(held, key=rarity.get) if held else None  # the sentence's most specific word of the question
-        before, named = 0, ""
+        asked = _weight(seen_sentence, what) if indicator else 0
+        before, named = 0, 0
         for clause in clauses:
             said = seen_sentence[clause.start:clause.end]
             mine = own = _weight(said, terms)
             announced = 0  # the first clause after "…目标是：" answers for it, below a clause of its own words
-            holds_key = key is None or key in said
+            holds = _weight(said, what) if indicator else 0
             if wants_rate and clause.continues:
                 own += before  # the growth of what the clause before named
-                holds_key = holds_key or key in named
+                holds += named
             elif listed and clause.after_colon:
                 announced = before
-            before, named = mine, said
+            before, named = mine, (_weight(said, what) if indicator else 0)
             if not own and not announced:
                 continue
-            found = clause.figures if holds_key else ()
+            found = clause.figures if 2 * holds >= asked else ()  # (always, without `indicator`)
             last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)
             f = next((f for f in found if f.start >= last), found[0]) if found else None
             if f is None:  # a clause without a figure answers only on its own words
