@@ -203,16 +203,17 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
             said = seen_sentence[clause.start:clause.end]
             mine = own = _weight(said, terms)
             announced = 0  # the first clause after "…目标是：" answers for it, below a clause of its own words
-            holds = _weight(said, what) if indicator else 0
+            names = holds = _weight(said, what) if indicator else 0  # how much of what is asked it names
             if wants_rate and clause.continues:
                 own += before  # the growth of what the clause before named
                 holds += named
             elif listed and clause.after_colon:
                 announced = before
-            before, named = mine, (_weight(said, what) if indicator else 0)
+            before, named = mine, names
             if not own and not announced:
                 continue
-            found = clause.figures if 2 * holds >= asked else ()  # (always, without `indicator`)
+            # (with `indicator`, never in a sentence that holds nothing of what is asked: "2025年省十件民生实事")
+            found = clause.figures if not indicator or (asked and 2 * holds >= asked) else ()
             last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)
             f = next((f for f in found if f.start >= last), found[0]) if found else None
             if f is None:  # a clause without a figure answers only on its own words

@@ -49,6 +49,7 @@ def test_a_figure_is_for_the_indicator_the_question_names():
     # say when, not what
     assert answer("2025年主要预期目标是：地区生产总值增长5%左右，粮食产量880亿斤以上。", query_terms("各省2025年粮食产量"),
                   indicator=True).figure.text == "880亿斤以上"
+    assert answer("2025年省十件民生实事", query_terms("各省2025年粮食产量"), indicator=True).figure is None
     targets = ("今年经济社会发展的主要预期目标是：地区生产总值增长6%左右，固定资产投资增长5%，"
                "进出口总额保持正增长，城镇新增就业65万人。")
     trade = answer(targets, query_terms("各省进出口增长目标"), indicator=True)
