@@ -100,7 +100,7 @@ def onnx_session(path: Path, threads: int | None = None):
     options.enable_cpu_mem_arena = False  # a build's large batches would stay allocated for good
     # Its threads spin while a call runs and stop when it returns: left spinning, they held both cores
     # for the web server's and FAISS's work after a query's embedding (`scripts/bench.py --only query`,
-    # three runs each: over HTTP 12.3-14.1 ms a search, 9.7-11.9 with this; docs/quality.md)
+    # six runs each: over HTTP a median 13.3 ms a search, 10.9 with this; docs/quality.md)
     options.add_session_config_entry("session.force_spinning_stop", "1")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
