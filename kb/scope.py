@@ -118,7 +118,7 @@ def preferred_documents(index: Index, query: str, filters: Filters = Filters()) 
     ranked for the question without it. A question that says 今年 or 去年 and names neither, asked
     of yearly reports of several years, asks the newest: its reports weigh a little more.
     No tiers: the question names no report, or names every report searched (a search
-    within the Shenyang report for 沈阳… is that report's search).
+    within the Shenyang report for 沈阳… is that report's search, ranked without 沈阳).
     """
     docs = [d for d in index.documents.values() if filters.allows(d)]
     regions = set(regions_in(query, {d.region for d in docs if d.region}))
@@ -136,12 +136,16 @@ def preferred_documents(index: Index, query: str, filters: Filters = Filters()) 
         chosen = by_year or chosen
     # a place named over its own reports alone ("福建今年…" of Fujian's 2025 and 2026): still its latest first
     several = regions and not years and len({d.year for d in chosen}) > 1
-    if not (regions or years) or (len(chosen) == len(docs) and not several):
+    if not (regions or years):
         return Preference((), query, False)
     stripped = query
     for name in sorted((n for r in regions for n in names_of(r)), key=len, reverse=True):
         stripped = re.sub(rf"{re.escape(name)}(?:'s|’s)?", " ", stripped, flags=re.IGNORECASE)
     stripped = " ".join(stripped.split())
+    stripped = stripped if len(stripped) >= 2 else query
+    if len(chosen) == len(docs) and not several:
+        # every report searched is the one named: ranked in the same order, without the place name
+        return Preference((), stripped, bool(regions))
     tiers = [frozenset(d.doc_id for d in chosen)]
     if regions and not years:
         latest = {}
@@ -149,4 +153,4 @@ def preferred_documents(index: Index, query: str, filters: Filters = Filters()) 
             latest[d.region] = max(latest.get(d.region) or 0, d.year or 0)
         newest = frozenset(d.doc_id for d in chosen if (d.year or 0) == latest[d.region])
         tiers = [newest, tiers[0] - newest] if newest != tiers[0] else tiers
-    return Preference(tuple(tiers), stripped if len(stripped) >= 2 else query, bool(regions))
+    return Preference(tuple(tiers), stripped, bool(regions))

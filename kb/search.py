@@ -271,7 +271,7 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
             else Preference((), query, False))
     # A question naming a report is ranked without the place name (see preferred_documents);
     # one embedding serves the named reports' rankings and the rest after them.
-    ranked_query = pref.query if pref.tiers and pref.strong else query
+    ranked_query = pref.query if pref.strong else query
     qv = (np.ascontiguousarray(embedder.encode_queries([ranked_query]), np.float32)
           if mode in ("hybrid", "dense") else None)
     # BM25 weighs words by their rarity in the reports searched (see LexicalIndex.scores)

@@ -28,6 +28,15 @@ def test_english_question_about_chinese_text(loaded_index, embedder):
     assert any("新增两院院士5人" in r.text for r in results)
 
 
+@pytest.mark.parametrize("question", ["今年要推进多少个重大技术改造项目", "国家级科技创新平台有几个", "烂尾楼交付了多少套"])
+def test_the_reports_own_place_name_changes_no_answer(loaded_index, embedder, question):
+    """Within the Shenyang report 沈阳 says nothing more: a question naming it is ranked as one
+    that does not (with the name, 3 of these went to another paragraph)."""
+    plain = [r.chunk_id for r in search(loaded_index, embedder, question, 5)]
+    for named in ("沈阳市" + question, "沈阳" + question):
+        assert [r.chunk_id for r in search(loaded_index, embedder, named, 5)] == plain
+
+
 def test_bad_queries_are_refused_with_a_clear_message(loaded_index, embedder):
     for bad in ("", "   \n\t"):
         with pytest.raises(QueryError, match="empty"):
