@@ -165,9 +165,6 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     the part about the year before), each from the report's own first paragraphs for the question.
     A year a report's parts do not name (older reports run review and plan together) gives what
     there is, and a year with no figure on either side is left out; a figure is never made up."""
-    from .embedding import CachedQueries
-
-    embedder = CachedQueries(embedder)  # the question is embedded once, not once per report
     terms = query_terms(question)
     first, last = _years_asked(question)
     targets: dict[int, Row] = {}

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -137,6 +138,12 @@ class OnnxEncoder:
 class Embedder:
     """A loaded model with the prompts it was trained with (query: / passage: for e5)."""
 
+    # How many of the latest questions' vectors are kept: the web page asks a question again when a
+    # reader clicks a facet or shows one paragraph per report, a comparison searches each report
+    # with it, and an office asks the same things; none of these embeds it again. A script that
+    # asks thousands of questions several times raises it; 0 keeps none (scripts/bench.py).
+    remembered = 1024
+
     def __init__(self, name: str, encoder):
         if not hasattr(encoder, "token_count"):  # a SentenceTransformer handed in directly
             encoder = TorchEncoder(encoder)
@@ -155,7 +162,8 @@ class Embedder:
         # Queries that arrive while the model is busy wait here and are embedded together in
         # one batch: under concurrent load that costs little more than one query.
         self._pending: list[tuple[str, Future]] = []
-        self._pending_lock = threading.Lock()
+        self._pending_lock = threading.Lock()  # also guards _recent
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def encode_passages(self, texts: list[str], batch_size: int | None = None,
                         progress=None) -> np.ndarray:
@@ -184,6 +192,10 @@ class Embedder:
             return self._encode(texts, self._query_prompt, 32)
         future: Future = Future()
         with self._pending_lock:
+            known = self._recent.get(texts[0])
+            if known is not None:
+                self._recent.move_to_end(texts[0])
+                return known.copy()
             self._pending.append((texts[0], future))
             first = len(self._pending) == 1
         if first:
@@ -202,7 +214,14 @@ class Embedder:
             for _, future in batch:
                 future.set_exception(exc)
             return
-        for (_, future), vec in zip(batch, np.asarray(vecs, dtype=np.float32)):
+        vecs = np.asarray(vecs, dtype=np.float32)
+        with self._pending_lock:
+            for (text, _), vec in zip(batch, vecs):
+                self._recent[text] = vec[None, :].copy()
+                self._recent.move_to_end(text)
+            while len(self._recent) > self.remembered:
+                self._recent.popitem(last=False)
+        for (_, future), vec in zip(batch, vecs):
             future.set_result(vec[None, :])
 
     def _encode(self, texts, prompt, batch_size):
@@ -211,20 +230,6 @@ class Embedder:
     def token_count(self, text: str, query: bool = False) -> int:
         """Tokens the model sees for `text`, prompt and special tokens included."""
         return self.encoder.token_count((self._query_prompt if query else self._doc_prompt) + text)
-
-
-class CachedQueries:
-    """An embedder whose question vectors are kept: for callers that search with one question many
-    times (a timeline searches each report with it; scripts score many runs)."""
-
-    def __init__(self, embedder):
-        self.embedder, self.cache = embedder, {}
-
-    def encode_queries(self, texts):
-        key = tuple(texts)
-        if key not in self.cache:
-            self.cache[key] = self.embedder.encode_queries(list(texts))
-        return self.cache[key]
 
 
 def model_name(name: str | None = None) -> str:

@@ -30,7 +30,7 @@ import glossary_baseline  # noqa: E402
 
 from kb import lexicon, store  # noqa: E402
 from kb.build import build  # noqa: E402
-from kb.embedding import CachedQueries, load_embedder  # noqa: E402
+from kb.embedding import load_embedder  # noqa: E402
 from kb.evaluate import evaluate, read_questions  # noqa: E402
 from kb.fusion import Fusion  # noqa: E402
 from kb.search import make_filters, search  # noqa: E402
@@ -148,8 +148,9 @@ def main(work: Path, out: Path | None, only: str, build_only: bool):
             if build_only:
                 continue
             index = store.load(index_dir)
-            embedder = CachedQueries(load_embedder(index.model_name))
             qs = questions_of(qfile)
+            embedder = load_embedder(index.model_name)
+            embedder.remembered = max(embedder.remembered, 2 * len(qs))  # each run asks them all again
             for run, (uses_adapter, mode, method, expansion, reread) in RUNS.items():
                 if uses_adapter != adapter:
                     continue

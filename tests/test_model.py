@@ -161,3 +161,20 @@ def test_merge_adds_the_low_rank_update(tmp_path):
 
     with pytest.raises(ModelError, match="does not fit"):
         merge_adapter(sd, tmp_path / "bad.safetensors")
+
+
+def test_a_question_asked_again_is_not_embedded_again(embedder, monkeypatch):
+    """The latest questions' vectors are kept (a facet click asks the question again), as many as
+    `remembered`; the oldest goes first."""
+    calls = []
+    encode = embedder.encoder.encode
+    monkeypatch.setattr(embedder.encoder, "encode", lambda texts, size: calls.append(texts) or encode(texts, size))
+    monkeypatch.setattr(embedder, "remembered", 2)
+    first = embedder.encode_queries(["今年新建多少个口袋公园（一）"])
+    again = embedder.encode_queries(["今年新建多少个口袋公园（一）"])
+    assert len(calls) == 1 and np.array_equal(first, again)
+    embedder.encode_queries(["今年新建多少个口袋公园（二）"])
+    embedder.encode_queries(["今年新建多少个口袋公园（三）"])
+    assert len(calls) == 3
+    embedder.encode_queries(["今年新建多少个口袋公园（一）"])  # gone: only the latest two are kept
+    assert len(calls) == 4
