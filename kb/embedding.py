@@ -139,8 +139,8 @@ class Embedder:
     """A loaded model with the prompts it was trained with (query: / passage: for e5)."""
 
     # How many of the latest questions' vectors are kept: the web page asks a question again when a
-    # reader clicks a facet or shows one paragraph per report, a comparison searches each report
-    # with it, and an office asks the same things; none of these embeds it again. A script that
+    # reader clicks a facet or shows one paragraph per report, and a comparison searches each report
+    # with it; none of these embeds it again. Each asker's are their own (`asked_by`). A script that
     # asks thousands of questions several times raises it; 0 keeps none (scripts/bench.py).
     remembered = 1024
 
@@ -161,9 +161,9 @@ class Embedder:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-embed")
         # Queries that arrive while the model is busy wait here and are embedded together in
         # one batch: under concurrent load that costs little more than one query.
-        self._pending: list[tuple[str, Future]] = []
+        self._pending: list[tuple[str, str, Future]] = []  # (asker, question, its vector to come)
         self._pending_lock = threading.Lock()  # also guards _recent
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
     def encode_passages(self, texts: list[str], batch_size: int | None = None,
                         progress=None) -> np.ndarray:
@@ -186,17 +186,18 @@ class Embedder:
                 progress(len(idx))
         return out
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
+    def encode_queries(self, texts: list[str], owner: str = "") -> np.ndarray:
+        """Question vectors; one question's is remembered for `owner` (see `asked_by`)."""
         texts = list(texts)
         if len(texts) != 1:
             return self._encode(texts, self._query_prompt, 32)
         future: Future = Future()
         with self._pending_lock:
-            known = self._recent.get(texts[0])
+            known = self._recent.get((owner, texts[0]))
             if known is not None:
-                self._recent.move_to_end(texts[0])
+                self._recent.move_to_end((owner, texts[0]))
                 return known.copy()
-            self._pending.append((texts[0], future))
+            self._pending.append((owner, texts[0], future))
             first = len(self._pending) == 1
         if first:
             self._worker.submit(self._drain_queries)
@@ -209,20 +210,26 @@ class Embedder:
         if not batch:
             return
         try:
-            vecs = self.encoder.encode([self._query_prompt + t for t, _ in batch], 64)
+            vecs = self.encoder.encode([self._query_prompt + t for _, t, _ in batch], 64)
         except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
-            for _, future in batch:
+            for *_, future in batch:
                 future.set_exception(exc)
             return
         vecs = np.asarray(vecs, dtype=np.float32)
         with self._pending_lock:
-            for (text, _), vec in zip(batch, vecs):
-                self._recent[text] = vec[None, :].copy()
-                self._recent.move_to_end(text)
+            for (owner, text, _), vec in zip(batch, vecs):
+                self._recent[owner, text] = vec[None, :].copy()
+                self._recent.move_to_end((owner, text))
             while len(self._recent) > self.remembered:
                 self._recent.popitem(last=False)
-        for (_, future), vec in zip(batch, vecs):
+        for (*_, future), vec in zip(batch, vecs):
             future.set_result(vec[None, :])
+
+    def asked_by(self, owner: str) -> Asker:
+        """This embedder as one asker of a shared server uses it (the web app: a signed-in reader, else
+        an address): the vectors remembered for them are theirs alone, so that how fast a question
+        comes back does not tell one reader what another asked."""
+        return Asker(self, owner)
 
     def _encode(self, texts, prompt, batch_size):
         return self._worker.submit(self.encoder.encode, [prompt + t for t in texts], batch_size).result()
@@ -230,6 +237,19 @@ class Embedder:
     def token_count(self, text: str, query: bool = False) -> int:
         """Tokens the model sees for `text`, prompt and special tokens included."""
         return self.encoder.token_count((self._query_prompt if query else self._doc_prompt) + text)
+
+
+class Asker:
+    """An Embedder whose remembered question vectors are one asker's (Embedder.asked_by)."""
+
+    def __init__(self, embedder: Embedder, owner: str):
+        self.embedder, self.owner = embedder, owner
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode_queries(texts, owner=self.owner)
+
+    def __getattr__(self, name):
+        return getattr(self.embedder, name)
 
 
 def model_name(name: str | None = None) -> str:

@@ -165,7 +165,7 @@ def test_merge_adds_the_low_rank_update(tmp_path):
 
 def test_a_question_asked_again_is_not_embedded_again(embedder, monkeypatch):
     """The latest questions' vectors are kept (a facet click asks the question again), as many as
-    `remembered`; the oldest goes first."""
+    `remembered`, the oldest going first, and each asker's apart from another's."""
     calls = []
     encode = embedder.encoder.encode
     monkeypatch.setattr(embedder.encoder, "encode", lambda texts, size: calls.append(texts) or encode(texts, size))
@@ -178,3 +178,8 @@ def test_a_question_asked_again_is_not_embedded_again(embedder, monkeypatch):
     assert len(calls) == 3
     embedder.encode_queries(["今年新建多少个口袋公园（一）"])  # gone: only the latest two are kept
     assert len(calls) == 4
+    # another reader of a shared server asking it gets no answer faster for it
+    embedder.asked_by("user:li").encode_queries(["今年新建多少个口袋公园（一）"])
+    assert len(calls) == 5
+    embedder.asked_by("user:li").encode_queries(["今年新建多少个口袋公园（一）"])
+    assert len(calls) == 5

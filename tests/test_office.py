@@ -280,6 +280,22 @@ def test_a_reader_sees_only_the_folders_of_their_groups(signed):
     assert every["chunks"] > some["chunks"]
 
 
+def test_one_readers_questions_come_back_no_faster_for_another(signed, embedder, monkeypatch):
+    """The server remembers question vectors per reader (a facet click asks again): how fast an
+    answer comes back must not tell bob what alice asked."""
+    root, path, _ = signed
+    calls = []
+    encode = embedder.encoder.encode
+    monkeypatch.setattr(embedder.encoder, "encode", lambda texts, size: calls.append(texts) or encode(texts, size))
+    question = "今年改造多少个老旧小区（办公室）"
+    for name, password in (("alice", "correct horse 1"), ("bob", "correct horse 2")):
+        client = _app(root, path).test_client()
+        _sign_in(client, name, password)
+        for _ in range(2):
+            assert client.get("/api/search", query_string={"q": question}).status_code == 200
+    assert sum(question in text for texts in calls for text in texts) == 2  # once for each of them
+
+
 def test_one_client_cannot_run_more_than_its_share_of_searches_at_once():
     import threading
 

@@ -86,9 +86,18 @@ class IndexHolder:
         return version
 
     def embedder(self):
+        """The index's model; within a request, as its client asks (a signed-in reader, else an
+        address): the question vectors it remembers are that client's alone (Embedder.asked_by)."""
+        from flask import has_request_context
+
         from kb.embedding import load_embedder
 
-        return load_embedder(self.latest().model_name)
+        model = load_embedder(self.latest().model_name)
+        if not has_request_context():
+            return model
+        from .limits import client
+
+        return model.asked_by(client())
 
     def refresh(self) -> store.Index:
         """Load the newest version now (after a build in this process)."""
