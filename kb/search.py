@@ -222,18 +222,22 @@ def spoken_years(index: Index, query: str) -> np.ndarray | None:
     return spoken
 
 
-def _tiered(index: Index, qv, lex, query: str, want: int, tiers: list[np.ndarray], fusion: Fusion, mode: str,
-            order: list[int], combined: dict[int, float]) -> tuple[list[int], dict[int, float]]:
-    """Each tier's chunks ranked within it, first tier first, then the rest in `order`."""
+def _tiered(index: Index, qv, lex, query: str, want: int, tiers: list[np.ndarray], fusion: Fusion, mode: str
+            ) -> tuple[list[int], dict[int, float]]:
+    """Each tier's chunks ranked within it, first tier first, and their scores."""
     placed: list[int] = []
+    scores: dict[int, float] = {}
     for tier in tiers:
         if tier.any():
             first = _ranked(index, qv, lex, query, want, tier, fusion, mode)
             done = set(placed)
             placed += [i for i in sorted(first, key=first.get, reverse=True) if i not in done]
-            combined = {**combined, **first}
-    done = set(placed)
-    return placed + [i for i in order if i not in done], combined
+            scores.update(first)
+    return placed, scores
+
+
+def _paragraphs(index: Index, ids: list[int]) -> int:
+    return len({(index.chunks[i].doc_id, index.chunks[i].paragraph) for i in ids})
 
 
 def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEFAULT_FUSION,
@@ -276,19 +280,29 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
           if mode in ("hybrid", "dense") else None)
     # BM25 weighs words by their rarity in the reports searched (see LexicalIndex.scores)
     lex = index.lexical.scores(ranked_query, mask) if mode in ("hybrid", "lexical") else None
-    combined = _ranked(index, qv, lex, ranked_query, want, mask, fusion, mode)
-    order = sorted(combined, key=combined.get, reverse=True)
     spoken = spoken_years(index, ranked_query)
-    if pref.tiers and not pref.strong and (spoken is None or not spoken.any()):
-        # a year alone, in a library whose parts say no time: its reports and the next year's
-        # (whose review covers it) weigh a little more. Where parts say their years (below), the
-        # reports of that year and the next come first, and the ranker orders their parts
-        named = pref.documents
-        combined = {i: s * YEAR_BOOST if index.chunks[i].doc_id in named else s for i, s in combined.items()}
-        order = sorted(combined, key=combined.get, reverse=True)
-    elif pref.tiers:
+    # a year alone, in a library whose parts say no time: its reports and the next year's (whose review
+    # covers it) weigh a little more. Otherwise the reports named come first (a region's; where parts say
+    # their years, those of that year and the next), each ranked within them, then the rest
+    boost = bool(pref.tiers) and not pref.strong and (spoken is None or not spoken.any())
+    placed, first = [], {}
+    if pref.tiers and not boost:
         tiers = [index.doc_mask(t) if mask is None else (index.doc_mask(t) & mask) for t in pref.tiers]
-        order, combined = _tiered(index, qv, lex, ranked_query, want, tiers, fusion, mode, order, combined)
+        placed, first = _tiered(index, qv, lex, ranked_query, want, tiers, fusion, mode)
+    if pref.strong and per_document is not True and _paragraphs(index, placed) >= k:
+        # the region's reports alone give every paragraph asked for: the whole library's ranking would
+        # only follow them, unread (over all 119 reports, nearly half of such a search's time)
+        order, combined = placed, first
+    else:
+        combined = _ranked(index, qv, lex, ranked_query, want, mask, fusion, mode)
+        order = sorted(combined, key=combined.get, reverse=True)
+        if boost:
+            named = pref.documents
+            combined = {i: s * YEAR_BOOST if index.chunks[i].doc_id in named else s for i, s in combined.items()}
+            order = sorted(combined, key=combined.get, reverse=True)
+        elif pref.tiers:
+            done = set(placed)
+            order, combined = placed + [i for i in order if i not in done], {**combined, **first}
     if per_document is None:
         # a named region asks that report; a year alone (2026年…) may name most of the library
         per_document = not (pref.tiers and pref.strong) and answers_per_report(

@@ -159,6 +159,18 @@ def test_a_report_searched_in_a_library_ranks_as_it_does_alone(library, loaded_i
     assert [r.chunk_id for r in within] == [r.chunk_id for r in alone]
 
 
+def test_a_region_named_gives_its_paragraphs_first_however_many_are_asked(library, embedder):
+    """Shenyang's paragraphs first, in the same order for 3 asked as for 100; once they run out (the
+    search skips the whole library's ranking while they fill what was asked), the other reports follow."""
+    index = store.load(library[1])
+    few = search(index, embedder, "沈阳今年新建多少个口袋公园", 3)
+    many = search(index, embedder, "沈阳今年新建多少个口袋公园", 100)
+    assert [r.chunk_id for r in many[:3]] == [r.chunk_id for r in few]
+    docs = [r.doc_id for r in many]
+    own = docs.count("shenyang-2024")
+    assert 3 < own < len(docs) and set(docs[:own]) == {"shenyang-2024"} and set(docs[own:]) == {"2026-beijing", "2026-hainan"}
+
+
 BEIJING_2025 = """2025年北京市政府工作报告
 
 各位代表：
