@@ -44,9 +44,15 @@ def spread(index: Index, order: list[int], lexical_scores: np.ndarray, depth: in
     return len(reports) / max(1, min(depth, len(searched))), lexical, 1 / max(1, len(searched))
 
 
+def per_report_depth() -> int:
+    """How many of the ranking's first chunks `answers_per_report` reads."""
+    return int(_per_report_rule()["depth"])
+
+
 def answers_per_report(index: Index, order: list[int], lexical_scores: np.ndarray,
                        mask: np.ndarray | None = None) -> bool:
-    """Whether a question that names no report should get one paragraph per report."""
+    """Whether a question that names no report should get one paragraph per report (of `order`, the
+    ranking, only the first `per_report_depth()` chunks are read)."""
     rule = _per_report_rule()
     features = spread(index, order, lexical_scores, rule["depth"], mask)
     return float(np.dot(rule["weights"], features) + rule["bias"]) >= 0

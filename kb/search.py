@@ -10,7 +10,7 @@ import numpy as np
 
 from .documents import title_note
 from .fusion import DEFAULT_FUSION, Fusion, fuse
-from .grouping import answers_per_report
+from .grouping import answers_per_report, per_report_depth
 from .highlight import best_sentence, highlights, query_terms
 from .ranker import YEARS, learned_scores, load_ranker
 from .scope import (
@@ -289,9 +289,15 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
     if pref.tiers and not boost:
         tiers = [index.doc_mask(t) if mask is None else (index.doc_mask(t) & mask) for t in pref.tiers]
         placed, first = _tiered(index, qv, lex, ranked_query, want, tiers, fusion, mode)
-    if pref.strong and per_document is not True and _paragraphs(index, placed) >= k:
-        # the region's reports alone give every paragraph asked for: the whole library's ranking would
-        # only follow them, unread (over all 119 reports, nearly half of such a search's time)
+    if per_document is None and pref.tiers and pref.strong:
+        per_document = False  # a named region asks that report
+    lexical_scores = (lex or index.lexical.scores(query, mask))[0] if per_document is None else None
+    if per_document is None and len(placed) >= per_report_depth():
+        # the named reports' chunks come first, and the rule reads no further than them
+        per_document = answers_per_report(index, placed, lexical_scores, mask)
+    if per_document is False and _paragraphs(index, placed) >= k:
+        # the named reports alone give every paragraph asked for: the whole library's ranking would only
+        # follow them, unread (over all 119 reports, half of such a search's time)
         order, combined = placed, first
     else:
         combined = _ranked(index, qv, lex, ranked_query, want, mask, fusion, mode)
@@ -303,10 +309,8 @@ def search(index: Index, embedder, query: str, k: int = 10, fusion: Fusion = DEF
         elif pref.tiers:
             done = set(placed)
             order, combined = placed + [i for i in order if i not in done], {**combined, **first}
-    if per_document is None:
-        # a named region asks that report; a year alone (2026年…) may name most of the library
-        per_document = not (pref.tiers and pref.strong) and answers_per_report(
-            index, order, (lex or index.lexical.scores(query, mask))[0], mask)
+    if per_document is None:  # a year alone (2026年…) may name most of the library
+        per_document = answers_per_report(index, order, lexical_scores, mask)
     terms = query_terms(query)
     results = Results()
     results.per_document = per_document
