@@ -95,7 +95,8 @@ class Preference:
 
     `tiers`: sets of document ids, first tier first (a region's latest report, then its
     older ones); `query`: the question to rank them with (without the place name);
-    `strong`: a region was named (tiers come first) rather than only a year (a boost).
+    `strong`: a region was named (its tiers come first; none when every report searched is its own)
+    rather than only a year (a boost).
     """
 
     tiers: tuple[frozenset[str], ...] = ()
