@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 from .figures import answer
 from .regions import regions_in
 from .highlight import query_terms
-from .ranker import YEARS, question_intent
-from .scope import RELATIVE_YEAR, Filters
+from .ranker import PLAN_WORDS, REVIEW_WORDS, YEARS, question_intent
+from .scope import GROUP_WORDS, RELATIVE_YEAR, Filters, relative_year
 from .search import MAX_K, search
 from .store import Index
 
@@ -87,19 +87,26 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     by_doc: dict[str, list] = {}
     for r in firsts + more:  # every report's best paragraph, then its next ones in the overall ranking
         found = by_doc.setdefault(r.doc_id, [])
-        if len(found) < PARAGRAPHS_PER_REPORT and all(f.paragraph != r.paragraph for f in found):
+        if all(f.paragraph != r.paragraph for f in found):
             found.append(r)
     # a question about this year's plan is not answered from last year's review, nor the other
     # way round (the same reading of the question as the ranker's, kb/ranker.py)
     plan_q, review_q = question_intent(question)
     named = {int(y) for y in YEARS.findall(question)}
+    relative = relative_year(question)
     rows = []
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
         fitting = [r for r in found if _fits(r, plan_q and not review_q, review_q and not plan_q)]
-        # a year named: a part about that year alone, before a five-year review that holds it
-        exact = [r for r in fitting if r.about_year and r.about_year[0] == r.about_year[1] in named]
-        found = exact or fitting or found
-        rows.append(_row(place, found, terms))
+        first = found[:PARAGRAPHS_PER_REPORT]
+        # a year named, or 今年 / 去年 (each report's own year, the one it reviews): a part about that
+        # year alone, before a five-year plan or review that holds it, even a little further down
+        # (Henan's 2026 report: 城镇新增就业110万人以上 this year, 500万人以上 in the five years to 2030)
+        meant = named or ({found[0].year + relative} if relative is not None and found[0].year else set())
+        exact = [r for r in fitting if r.about_year and r.about_year[0] == r.about_year[1] in meant]
+        # of the first paragraphs, those that fit; where none does, the first that do further down
+        chosen = ([r for r in exact if r in first] or exact[:PARAGRAPHS_PER_REPORT]
+                  or [r for r in fitting if r in first] or fitting[:PARAGRAPHS_PER_REPORT] or first)
+        rows.append(_row(place, chosen, terms))
     return _sorted(rows, sort), None
 
 
@@ -123,12 +130,21 @@ def _fits(result, plan: bool, review: bool) -> bool:
     return not ((plan and about[1] < result.year) or (review and about[0] >= result.year))
 
 
+def indicator_words(terms: list[str]) -> list[str]:
+    """The question's words that name what is asked: not its years, nor the words that say whose
+    (各省), when (今年, 去年) or that it asks a target or an outcome (目标, 完成), which the clause with
+    the figure seldom repeats."""
+    framing = (GROUP_WORDS, RELATIVE_YEAR, PLAN_WORDS, REVIEW_WORDS)
+    return [t for t in terms if not any(c.isdigit() for c in t) and not any(p.fullmatch(t) for p in framing)]
+
+
 def _row(place: int, found: list, terms) -> Row:
     """The row of a report from its first paragraphs: the best-ranked one, unless a lower one
     answers with more of the question."""
-    r, ans = found[0], answer(found[0].text, terms, indicator=True)
+    named = indicator_words(terms)
+    r, ans = found[0], answer(found[0].text, terms, indicator=True, named=named)
     for other in found[1:]:
-        alt = answer(other.text, terms, indicator=True)
+        alt = answer(other.text, terms, indicator=True, named=named)
         if alt.score > ans.score:
             r, ans = other, alt
     fig = ans.figure

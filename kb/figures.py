@@ -7,6 +7,8 @@ without one gives no figure.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -170,7 +172,8 @@ def _read(text: str) -> _Reading:
     return _Reading(seen, tuple(out), any(c.figures for *_, clauses in out for c in clauses))
 
 
-def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = False) -> Answer:
+def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = False,
+           named: Sequence[str] | None = None) -> Answer:
     """The sentence of `text` that answers and the figure it gives for `terms` (the question's
     words). The answering clause is the one whose own words and whose sentence's words cover most
     of the question (its own count twice, or three times when the question asks for a growth, a
@@ -187,10 +190,17 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
     With `indicator` (a compare cell), a clause gives a figure only if it holds at least half of the
     question's words its sentence holds (by length, the clause it continues counted, years not): in
     "主要预期目标是：地区生产总值增长6%左右，…进出口总额保持正增长" the growth of the economy holds 增长 of
-    进出口增长目标, not 进出口, and the cell for foreign trade is empty, not 6%."""
+    进出口增长目标, not 进出口, and the cell for foreign trade is empty, not 6%. And it must hold at least
+    half of the words that name the indicator (`named`; all the question's words but years when None),
+    whatever its sentence holds: "力争全省城镇化率提高0.9个百分点" holds 城镇 of 城镇调查失业率, and
+    "规上工业增加值增长5%以上" only 增长 of 研发经费投入增长, the whole of what their sentences hold of
+    those questions. A report that calls the indicator by another name gives no figure then (the 1998
+    national report's 经济增长速度8％ for 国内生产总值增长): an empty cell, which the reader can open."""
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
     what = [t for t in terms if not any(c.isdigit() for c in t)]  # what is asked about, not when
+    named = what if named is None else list(named)
+    need = _weight(" ".join(named), named) if indicator else 0  # what naming the indicator weighs
     reading = _read(text)
     for s, e, clauses in reading.sentences:
         seen_sentence = reading.seen[s:e]
@@ -213,7 +223,7 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
             if not own and not announced:
                 continue
             # (with `indicator`, never in a sentence that holds nothing of what is asked: "2025年省十件民生实事")
-            found = clause.figures if not indicator or (asked and 2 * holds >= asked) else ()
+            found = clause.figures if not indicator or (asked and 2 * holds >= max(asked, need)) else ()
             last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)
             f = next((f for f in found if f.start >= last), found[0]) if found else None
             if f is None:  # a clause without a figure answers only on its own words

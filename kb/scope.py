@@ -86,6 +86,17 @@ GROUP_WORDS = re.compile(r"各省|各地|各市|各区|各省份|各地区|各�
 # 今年 and 去年 in a library of several years are the newest report's: its plan and its review
 RELATIVE_YEAR = re.compile(r"今年|本年|去年|上年|过去一年|this year|last year", re.I)
 
+THIS_YEAR = re.compile(r"今年|本年|this year", re.I)
+LAST_YEAR = re.compile(r"去年|(?<!比)上年|过去一年|last year", re.I)  # not 比上年 (than the year before)
+
+
+def relative_year(query: str) -> int | None:
+    """The year a question means by 今年 (0: a report's own year) or 去年 (-1: the one it reviews);
+    None when it says neither, or both."""
+    this, last = bool(THIS_YEAR.search(query)), bool(LAST_YEAR.search(query))
+    return 0 if this and not last else -1 if last and not this else None
+
+
 YEAR_BOOST = 1.25  # a year alone is a weak hint (a 2024 report reviews 2023): scores of its reports x1.25
 
 

@@ -3,7 +3,7 @@ import csv
 import io
 
 from kb import store
-from kb.compare import compare, to_csv
+from kb.compare import compare, indicator_words, to_csv
 from kb.figures import answer, figures
 from kb.highlight import query_terms
 from webapp import create_app
@@ -58,6 +58,38 @@ def test_a_figure_is_for_the_indicator_the_question_names():
     # a growth that goes on with the clause naming the indicator is still its figure
     level = "全年国内生产总值达到18.23万亿元，比上年增长9.9%。"
     assert answer(level, query_terms("国内生产总值增长多少"), indicator=True).figure.text == "9.9%"
+
+
+def test_a_cell_s_clause_names_the_indicator_whatever_its_sentence_holds():
+    # the sentence holds little of the question, and the clause all of that: still no figure for
+    # another indicator (城镇化率 is not 城镇调查失业率; industry's growth is not R&D spending's)
+    def cell(text, question):
+        terms = query_terms(question)
+        return answer(text, terms, indicator=True, named=indicator_words(terms)).figure
+
+    assert cell("力争全省城镇化率提高0.9个百分点以上。", "各省今年城镇调查失业率控制在多少") is None
+    assert cell("省内转化重大科技成果700项以上，规上工业增加值增长5%以上。", "各省今年研发经费投入增长多少") is None
+    # the words that say whose, when, and that a target is asked are not what the clause must name
+    assert set(indicator_words(query_terms("各省今年粮食产量目标"))) == {"粮食产量", "粮食", "产量"}
+    assert cell("粮食总产稳定在1100亿斤以上。", "各省今年粮食产量目标").text == "1100亿斤以上"
+    assert cell("全社会研发经费投入增长10%以上。", "各省今年研发经费投入增长多少").text == "10%以上"
+
+
+def test_this_year_is_the_reports_own_year_not_its_five_year_plan(tmp_path, embedder):
+    from kb.build import build
+
+    docs = tmp_path / "reports"
+    docs.mkdir()
+    for place, five, annual in (("河南省", "500万人以上", "110万人以上"), ("湖北省", "450万人以上", "90万人以上")):
+        (docs / f"2026-{place}.txt").write_text(
+            f"2026年{place}政府工作报告\n\n一、“十四五”时期和2025年工作回顾\n\n五年来城镇新增就业600万人。\n\n"
+            f"二、“十五五”时期主要目标任务\n\n“十五五”时期城镇新增就业目标是{five}，稳步提高居民收入水平。\n\n"
+            f"三、2026年重点工作安排\n\n主要预期目标是：经济增长5%左右，城镇新增就业{annual}，居民消费价格涨幅2%左右。\n",
+            encoding="utf-8")
+    build(docs, tmp_path / "index", embedder=embedder)
+    rows = compare(store.load(tmp_path / "index"), embedder, "各省今年城镇新增就业目标是多少")
+    assert {r.region: r.figure for r in rows} == {"河南": "110万人以上", "湖北": "90万人以上"}
+    assert all(r.about_year == (2026, 2026) for r in rows)
 
 
 def test_the_question_s_words_are_found_as_bm25_matches_them():
