@@ -190,8 +190,8 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
     With `indicator` (a compare cell), a clause gives a figure only if it holds at least half of the
     question's words its sentence holds (by length, the clause it continues counted, years not): in
     "主要预期目标是：地区生产总值增长6%左右，…进出口总额保持正增长" the growth of the economy holds 增长 of
-    进出口增长目标, not 进出口, and the cell for foreign trade is empty, not 6%. And it must hold at least
-    half of the words that name the indicator (`named`; all the question's words but years when None),
+    进出口增长目标, not 进出口, and the cell for foreign trade is empty, not 6%. And what it holds must weigh at
+    least half of the words that name the indicator (`named`; all the question's words but years when None),
     whatever its sentence holds: "力争全省城镇化率提高0.9个百分点" holds 城镇 of 城镇调查失业率, and
     "规上工业增加值增长5%以上" only 增长 of 研发经费投入增长, the whole of what their sentences hold of
     those questions. A report that calls the indicator by another name gives no figure then (the 1998
@@ -199,8 +199,8 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
     what = [t for t in terms if not any(c.isdigit() for c in t)]  # what is asked about, not when
-    named = what if named is None else list(named)
-    need = _weight(" ".join(named), named) if indicator else 0  # what naming the indicator weighs
+    core = what if named is None else list(named)
+    need = _weight(" ".join(core), core) if indicator else 0  # what the words naming the indicator weigh
     reading = _read(text)
     for s, e, clauses in reading.sentences:
         seen_sentence = reading.seen[s:e]
@@ -208,7 +208,7 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
         if not around:
             continue  # no clause of it holds a word of the question (nor follows one that does)
         asked = _weight(seen_sentence, what) if indicator else 0
-        before, named = 0, 0
+        before = names_before = 0
         for clause in clauses:
             said = seen_sentence[clause.start:clause.end]
             mine = own = _weight(said, terms)
@@ -216,10 +216,10 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
             names = holds = _weight(said, what) if indicator else 0  # how much of what is asked it names
             if wants_rate and clause.continues:
                 own += before  # the growth of what the clause before named
-                holds += named
+                holds += names_before
             elif listed and clause.after_colon:
                 announced = before
-            before, named = mine, names
+            before, names_before = mine, names
             if not own and not announced:
                 continue
             # (with `indicator`, never in a sentence that holds nothing of what is asked: "2025年省十件民生实事")
