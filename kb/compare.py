@@ -47,6 +47,8 @@ class Row:
         return asdict(self)
 
 
+# a question about several years ("十四五时期年均增长多少"), not one year's figure
+SPAN_ASKED = re.compile(r"年均|平均每年|累计|五年|期间|时期|[一二三四五六七八九十]{2,3}五")
 PARAGRAPHS_PER_REPORT = 3  # a report's answer is looked for in its first few paragraphs
 
 
@@ -84,6 +86,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     k = min(MAX_K, max(10, PARAGRAPHS_PER_REPORT * len(index.documents)))
     more = search(index, embedder, question, k=k, filters=filters, per_document=False, prefer_named=False)
     terms = query_terms(question)
+    one_year = not SPAN_ASKED.search(question)
     by_doc: dict[str, list] = {}
     for r in firsts + more:  # every report's best paragraph, then its next ones in the overall ranking
         found = by_doc.setdefault(r.doc_id, [])
@@ -106,7 +109,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
         # of the first paragraphs, those that fit; where none does, the first that do further down
         chosen = ([r for r in exact if r in first] or exact[:PARAGRAPHS_PER_REPORT]
                   or [r for r in fitting if r in first] or fitting[:PARAGRAPHS_PER_REPORT] or first)
-        rows.append(_row(place, chosen, terms))
+        rows.append(_row(place, chosen, terms, one_year))
     return _sorted(rows, sort), None
 
 
@@ -138,13 +141,14 @@ def indicator_words(terms: list[str]) -> list[str]:
     return [t for t in terms if not any(c.isdigit() for c in t) and not any(p.fullmatch(t) for p in framing)]
 
 
-def _row(place: int, found: list, terms) -> Row:
+def _row(place: int, found: list, terms, one_year: bool = False) -> Row:
     """The row of a report from its first paragraphs: the best-ranked one, unless a lower one
-    answers with more of the question."""
+    answers with more of the question. `one_year`: the question asks for one year's figure, not
+    an average or total over several (kb/figures.py)."""
     named = indicator_words(terms)
-    r, ans = found[0], answer(found[0].text, terms, indicator=True, named=named)
+    r, ans = found[0], answer(found[0].text, terms, indicator=True, named=named, one_year=one_year)
     for other in found[1:]:
-        alt = answer(other.text, terms, indicator=True, named=named)
+        alt = answer(other.text, terms, indicator=True, named=named, one_year=one_year)
         if alt.score > ans.score:
             r, ans = other, alt
     fig = ans.figure
@@ -182,6 +186,7 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     A year a report's parts do not name (older reports run review and plan together) gives what
     there is, and a year with no figure on either side is left out; a figure is never made up."""
     terms = query_terms(question)
+    one_year = not SPAN_ASKED.search(question)
     first, last = _years_asked(question)
     targets: dict[int, Row] = {}
     outcomes: dict[int, Row] = {}
@@ -196,9 +201,9 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
         review = review or [r for r in found if r.about_year and r.about_year[0] == doc.year - 1
                             and r.about_year[1] == doc.year][:PARAGRAPHS_PER_REPORT]
         if plan:
-            targets[doc.year] = _row(doc.year, plan, terms)
+            targets[doc.year] = _row(doc.year, plan, terms, one_year)
         if review:
-            outcomes[doc.year - 1] = _row(doc.year - 1, review, terms)
+            outcomes[doc.year - 1] = _row(doc.year - 1, review, terms, one_year)
     years = [YearRow(y, targets.get(y), outcomes.get(y)) for y in sorted(set(targets) | set(outcomes))
              if first <= y <= last]
     # a year for which neither report gives a figure is not part of the timeline (2000 and 2001 set

@@ -111,6 +111,8 @@ RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|提升|比重|占�
 # a clause that goes on with the one before: "国内生产总值达到18.23万亿元，比上年增长9.9%", "…达到
 # ４３８００亿元，按可比价格计算，比上年增长百分之十一点八"
 CONTINUES = re.compile(r"^\s*(?:按可比价格计算，?)?(?:比上年|同比|比\d{4}年|增长|增速|年均|平均每年|下降|提高|上涨)")
+# a figure over several years: an average (地区生产总值年均增长5.9%), a total (累计下降14%)
+SEVERAL_YEARS = re.compile(r"年均|平均每年|累计")
 COMPARABLE = re.compile(r"\s*按可比价格计算[，,]?\s*")  # a clause of its own between the two: it passes on
 
 
@@ -173,7 +175,7 @@ def _read(text: str) -> _Reading:
 
 
 def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = False,
-           named: Sequence[str] | None = None) -> Answer:
+           named: Sequence[str] | None = None, one_year: bool = False) -> Answer:
     """The sentence of `text` that answers and the figure it gives for `terms` (the question's
     words). The answering clause is the one whose own words and whose sentence's words cover most
     of the question (its own count twice, or three times when the question asks for a growth, a
@@ -195,7 +197,10 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
     whatever its sentence holds: "力争全省城镇化率提高0.9个百分点" holds 城镇 of 城镇调查失业率, and
     "规上工业增加值增长5%以上" only 增长 of 研发经费投入增长, the whole of what their sentences hold of
     those questions. A report that calls the indicator by another name gives no figure then (the 1998
-    national report's 经济增长速度8％ for 国内生产总值增长): an empty cell, which the reader can open."""
+    national report's 经济增长速度8％ for 国内生产总值增长): an empty cell, which the reader can open.
+    With `one_year` (the question asks for a year's figure), a clause that gives an average or a total
+    over several years (年均, 累计) gives none: a review of five years and the year before in one part
+    says "地区生产总值年均增长5.9%" beside "地区生产总值增长5.5%", and 去年 asks for the second."""
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
     what = [t for t in terms if not any(c.isdigit() for c in t)]  # what is asked about, not when
@@ -224,6 +229,8 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
                 continue
             # (with `indicator`, never in a sentence that holds nothing of what is asked: "2025年省十件民生实事")
             found = clause.figures if not indicator or (asked and 2 * holds >= max(asked, need)) else ()
+            if one_year and SEVERAL_YEARS.search(said):
+                found = ()  # a year's figure is asked, and this clause gives several years' average or total
             last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)
             f = next((f for f in found if f.start >= last), found[0]) if found else None
             if f is None:  # a clause without a figure answers only on its own words

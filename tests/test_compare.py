@@ -75,14 +75,23 @@ def test_a_cell_s_clause_names_the_indicator_whatever_its_sentence_holds():
     assert cell("全社会研发经费投入增长10%以上。", "各省今年研发经费投入增长多少").text == "10%以上"
 
 
+def test_a_years_figure_is_not_an_average_over_several():
+    review = "全省地区生产总值跨过3万亿元、年均增长5.2%，人均生产总值居全国第12位。"
+    terms = query_terms("各省去年地区生产总值实际增长多少")
+    assert answer(review, terms, indicator=True).figure.text == "5.2%"
+    assert answer(review, terms, indicator=True, one_year=True).figure is None
+
+
 def test_this_year_is_the_reports_own_year_not_its_five_year_plan(tmp_path, embedder):
     from kb.build import build
 
     docs = tmp_path / "reports"
     docs.mkdir()
-    for place, five, annual in (("河南省", "500万人以上", "110万人以上"), ("湖北省", "450万人以上", "90万人以上")):
+    for place, five, annual, growth in (("河南省", "500万人以上", "110万人以上", ("5.9%", "5.5%")),
+                                        ("湖北省", "450万人以上", "90万人以上", ("5.6%", "5.1%"))):
         (docs / f"2026-{place}.txt").write_text(
-            f"2026年{place}政府工作报告\n\n一、“十四五”时期和2025年工作回顾\n\n五年来城镇新增就业600万人。\n\n"
+            f"2026年{place}政府工作报告\n\n一、“十四五”时期和2025年工作回顾\n\n五年来城镇新增就业600万人。"
+            f"全省地区生产总值年均增长{growth[0]}。过去一年地区生产总值增长{growth[1]}、总量再上新台阶。\n\n"
             f"二、“十五五”时期主要目标任务\n\n“十五五”时期城镇新增就业目标是{five}，稳步提高居民收入水平。\n\n"
             f"三、2026年重点工作安排\n\n主要预期目标是：经济增长5%左右，城镇新增就业{annual}，居民消费价格涨幅2%左右。\n",
             encoding="utf-8")
@@ -90,6 +99,9 @@ def test_this_year_is_the_reports_own_year_not_its_five_year_plan(tmp_path, embe
     rows = compare(store.load(tmp_path / "index"), embedder, "各省今年城镇新增就业目标是多少")
     assert {r.region: r.figure for r in rows} == {"河南": "110万人以上", "湖北": "90万人以上"}
     assert all(r.about_year == (2026, 2026) for r in rows)
+    # 去年: the year the report reviews, not the five years' average beside it
+    rows = compare(store.load(tmp_path / "index"), embedder, "各省去年地区生产总值实际增长多少")
+    assert {r.region: r.figure for r in rows} == {"河南": "5.5%", "湖北": "5.1%"}
 
 
 def test_the_question_s_words_are_found_as_bm25_matches_them():
