@@ -224,7 +224,10 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
                 holds += names_before
             elif listed and clause.after_colon:
                 announced = before
-            before, names_before = mine, names
+            if mine or clause.figures or not indicator:
+                # (a cell: a clause with neither the question's words nor a figure, "稳居全国前十强", is
+                # passed over by the growth that goes on with the one before it)
+                before, names_before = mine, names
             if not own and not announced:
                 continue
             # (with `indicator`, never in a sentence that holds nothing of what is asked: "2025年省十件民生实事")

@@ -80,6 +80,9 @@ def test_a_years_figure_is_not_an_average_over_several():
     terms = query_terms("各省去年地区生产总值实际增长多少")
     assert answer(review, terms, indicator=True).figure.text == "5.2%"
     assert answer(review, terms, indicator=True, one_year=True).figure is None
+    # the growth goes on with what the clause before the aside named
+    level = "全省地区生产总值达到5.53万亿元、稳居全国前十强、增长4.8%，其中规模工业增加值增长7%。"
+    assert answer(level, terms, indicator=True, one_year=True).figure.text == "4.8%"
 
 
 def test_this_year_is_the_reports_own_year_not_its_five_year_plan(tmp_path, embedder):
