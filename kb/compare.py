@@ -100,6 +100,13 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     rows = []
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
         fitting = [r for r in found if _fits(r, plan_q and not review_q, review_q and not plan_q)]
+        if not fitting:
+            # none of the report's paragraphs the whole library's ranking gave is in the part asked about
+            # (a plan question, and only its review ranked high): its own ranking, for paragraphs that are
+            own = search(index, embedder, question, k=4 * PARAGRAPHS_PER_REPORT, filters=Filters(doc=(doc_id,)),
+                         per_document=False, prefer_named=False, marked=0)
+            fitting = [r for r in own if _fits(r, plan_q and not review_q, review_q and not plan_q)]
+            found = found + [r for r in fitting if all(f.paragraph != r.paragraph for f in found)]
         first = found[:PARAGRAPHS_PER_REPORT]
         # a year named, or 今年 / 去年 (each report's own year, the one it reviews): a part about that
         # year alone, before a five-year plan or review that holds it, even a little further down
