@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from .figures import answer
+from .lexical import fold
 from .regions import regions_in
 from .highlight import query_terms
 from .ranker import PLAN_WORDS, REVIEW_WORDS, YEARS, question_intent
@@ -98,7 +99,10 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     named = {int(y) for y in YEARS.findall(question)}
     relative = relative_year(question)
     rows = []
+    named_words = indicator_words(terms)
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
+        # a paragraph that names nothing of the indicator cannot answer (a byline dated the report's year)
+        found = [r for r in found if any(w in fold(r.text) for w in named_words)] or found
         fitting = [r for r in found if _fits(r, plan_q and not review_q, review_q and not plan_q)]
         if not fitting:
             # none of the report's paragraphs the whole library's ranking gave is in the part asked about

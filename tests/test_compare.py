@@ -107,6 +107,23 @@ def test_this_year_is_the_reports_own_year_not_its_five_year_plan(tmp_path, embe
     assert {r.region: r.figure for r in rows} == {"河南": "5.5%", "湖北": "5.1%"}
 
 
+def test_a_byline_dated_the_reports_year_is_not_its_answer(tmp_path, embedder):
+    from kb.build import build
+
+    docs = tmp_path / "reports"
+    docs.mkdir()
+    for place, target in (("辽宁省", "4.5%左右"), ("吉林省", "5%左右")):
+        (docs / f"2026-{place}.txt").write_text(
+            f"2026年{place}政府工作报告\n\n——2026年1月27日在{place}第十四届人民代表大会第五次会议上\n\n"
+            f"一、2025年工作回顾\n\n过去一年，地区生产总值增长4.2%。\n\n"
+            f"二、“十五五”时期目标任务和2026年工作安排\n\n“十五五”时期，地区生产总值年均增长5%左右。\n\n"
+            f"全省经济社会发展的主要预期目标是：地区生产总值增长{target}，在实际工作中努力争取更好结果。\n",
+            encoding="utf-8")
+    build(docs, tmp_path / "index", embedder=embedder)
+    rows = compare(store.load(tmp_path / "index"), embedder, "各省2026年地区生产总值增长目标是多少")
+    assert {r.region: r.figure for r in rows} == {"辽宁": "4.5%左右", "吉林": "5%左右"}
+
+
 def test_the_question_s_words_are_found_as_bm25_matches_them():
     # Traditional text, a question in Simplified (or the other way), "GDP" asked as "gdp": the clause
     # is found in folded form, and the sentence and figure are given as the report writes them
