@@ -8,6 +8,8 @@ from kb.figures import answer, figures
 from kb.highlight import query_terms
 from webapp import create_app
 
+from conftest import _library
+
 
 def test_figures_as_written_and_sortable():
     text = "增长5%左右，5%—5.5%，4.5-5%，增长5％，新增120万人以上，控制在2%以内，2025年增长"
@@ -85,42 +87,37 @@ def test_a_years_figure_is_not_an_average_over_several():
     assert answer(level, terms, indicator=True, one_year=True).figure.text == "4.8%"
 
 
-def test_this_year_is_the_reports_own_year_not_its_five_year_plan(tmp_path, embedder):
-    from kb.build import build
+def _provinces(tmp_path_factory, embedder, name, reports: dict[str, str]):
+    """The index of a small library of provincial reports (conftest's `_library`)."""
+    return store.load(_library(tmp_path_factory, embedder, name, reports) / "index")
 
-    docs = tmp_path / "reports"
-    docs.mkdir()
-    for place, five, annual, growth in (("河南省", "500万人以上", "110万人以上", ("5.9%", "5.5%")),
-                                        ("湖北省", "450万人以上", "90万人以上", ("5.6%", "5.1%"))):
-        (docs / f"2026-{place}.txt").write_text(
+
+def test_this_year_is_the_reports_own_year_not_its_five_year_plan(tmp_path_factory, embedder):
+    index = _provinces(tmp_path_factory, embedder, "five-year", {
+        f"2026-{place}": (
             f"2026年{place}政府工作报告\n\n一、“十四五”时期和2025年工作回顾\n\n五年来城镇新增就业600万人。"
             f"全省地区生产总值年均增长{growth[0]}。过去一年地区生产总值增长{growth[1]}、总量再上新台阶。\n\n"
             f"二、“十五五”时期主要目标任务\n\n“十五五”时期城镇新增就业目标是{five}，稳步提高居民收入水平。\n\n"
-            f"三、2026年重点工作安排\n\n主要预期目标是：经济增长5%左右，城镇新增就业{annual}，居民消费价格涨幅2%左右。\n",
-            encoding="utf-8")
-    build(docs, tmp_path / "index", embedder=embedder)
-    rows = compare(store.load(tmp_path / "index"), embedder, "各省今年城镇新增就业目标是多少")
+            f"三、2026年重点工作安排\n\n主要预期目标是：经济增长5%左右，城镇新增就业{annual}，居民消费价格涨幅2%左右。\n")
+        for place, five, annual, growth in (("河南省", "500万人以上", "110万人以上", ("5.9%", "5.5%")),
+                                            ("湖北省", "450万人以上", "90万人以上", ("5.6%", "5.1%")))})
+    rows = compare(index, embedder, "各省今年城镇新增就业目标是多少")
     assert {r.region: r.figure for r in rows} == {"河南": "110万人以上", "湖北": "90万人以上"}
     assert all(r.about_year == (2026, 2026) for r in rows)
     # 去年: the year the report reviews, not the five years' average beside it
-    rows = compare(store.load(tmp_path / "index"), embedder, "各省去年地区生产总值实际增长多少")
+    rows = compare(index, embedder, "各省去年地区生产总值实际增长多少")
     assert {r.region: r.figure for r in rows} == {"河南": "5.5%", "湖北": "5.1%"}
 
 
-def test_a_byline_dated_the_reports_year_is_not_its_answer(tmp_path, embedder):
-    from kb.build import build
-
-    docs = tmp_path / "reports"
-    docs.mkdir()
-    for place, target in (("辽宁省", "4.5%左右"), ("吉林省", "5%左右")):
-        (docs / f"2026-{place}.txt").write_text(
+def test_a_byline_dated_the_reports_year_is_not_its_answer(tmp_path_factory, embedder):
+    index = _provinces(tmp_path_factory, embedder, "byline", {
+        f"2026-{place}": (
             f"2026年{place}政府工作报告\n\n——2026年1月27日在{place}第十四届人民代表大会第五次会议上\n\n"
             f"一、2025年工作回顾\n\n过去一年，地区生产总值增长4.2%。\n\n"
             f"二、“十五五”时期目标任务和2026年工作安排\n\n“十五五”时期，地区生产总值年均增长5%左右。\n\n"
-            f"全省经济社会发展的主要预期目标是：地区生产总值增长{target}，在实际工作中努力争取更好结果。\n",
-            encoding="utf-8")
-    build(docs, tmp_path / "index", embedder=embedder)
-    rows = compare(store.load(tmp_path / "index"), embedder, "各省2026年地区生产总值增长目标是多少")
+            f"全省经济社会发展的主要预期目标是：地区生产总值增长{target}，在实际工作中努力争取更好结果。\n")
+        for place, target in (("辽宁省", "4.5%左右"), ("吉林省", "5%左右"))})
+    rows = compare(index, embedder, "各省2026年地区生产总值增长目标是多少")
     assert {r.region: r.figure for r in rows} == {"辽宁": "4.5%左右", "吉林": "5%左右"}
 
 
