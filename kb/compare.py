@@ -86,7 +86,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     firsts = search(index, embedder, question, k=max(1, len(index.documents)), filters=filters, per_document=True)
     k = min(MAX_K, max(10, PARAGRAPHS_PER_REPORT * len(index.documents)))
     more = search(index, embedder, question, k=k, filters=filters, per_document=False, prefer_named=False)
-    terms = query_terms(question)
+    terms = _terms(question)
     one_year = not SPAN_ASKED.search(question)
     by_doc: dict[str, list] = {}
     for r in firsts + more:  # every report's best paragraph, then its next ones in the overall ranking
@@ -144,6 +144,18 @@ def _fits(result, plan: bool, review: bool) -> bool:
     return not ((plan and about[1] < result.year) or (review and about[0] >= result.year))
 
 
+def _terms(question: str) -> list[str]:
+    """The words a cell's clause is read for: an English question's as the report terms the learned
+    lexicon gives for them (as BM25 and the ranker read it), and its years as written."""
+    from .fusion import is_english
+    from .lexicon import expand
+
+    if not is_english(question):
+        return query_terms(question)
+    years = [y for y in query_terms(question) if YEARS.fullmatch(y)]
+    return sorted(set(query_terms(" ".join(expand(question)))) | set(years), key=len, reverse=True)
+
+
 def indicator_words(terms: list[str]) -> list[str]:
     """The question's words that name what is asked: not its years, nor the words that say whose
     (各省), when (今年, 去年) or that it asks a target or an outcome (目标, 完成), which the clause with
@@ -196,7 +208,7 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     the part about the year before), each from the report's own first paragraphs for the question.
     A year a report's parts do not name (older reports run review and plan together) gives what
     there is, and a year with no figure on either side is left out; a figure is never made up."""
-    terms = query_terms(question)
+    terms = _terms(question)
     one_year = not SPAN_ASKED.search(question)
     first, last = _years_asked(question)
     targets: dict[int, Row] = {}

@@ -138,6 +138,9 @@ def test_one_row_per_report_with_its_figure(compare_library, embedder):
     assert [r.value for r in by_figure] == sorted((r.value for r in rows), reverse=True)
     jobs = {r.doc_id: r.figure for r in compare(index, embedder, "城镇新增就业目标")}
     assert jobs == {"2026-beijing": "26万人以上", "2026-guangdong": "110万人以上", "2026-jiangxi": "45万人"}
+    # asked in English: the clause is read for the report terms the learned lexicon gives its words
+    english = {r.doc_id: r.figure for r in compare(index, embedder, "What is each province's GDP growth target for 2026?")}
+    assert english == got
     named = {r.doc_id for r in compare(index, embedder, "北京和广东的地区生产总值增长目标")}
     assert named == {"2026-beijing", "2026-guangdong"}  # the places a question names, only
     text = to_csv(rows)
