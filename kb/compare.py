@@ -86,8 +86,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     firsts = search(index, embedder, question, k=max(1, len(index.documents)), filters=filters, per_document=True)
     k = min(MAX_K, max(10, PARAGRAPHS_PER_REPORT * len(index.documents)))
     more = search(index, embedder, question, k=k, filters=filters, per_document=False, prefer_named=False)
-    terms = _terms(question)
-    one_year = not SPAN_ASKED.search(question)
+    asked = _asked(question)
     by_doc: dict[str, list] = {}
     for r in firsts + more:  # every report's best paragraph, then its next ones in the overall ranking
         found = by_doc.setdefault(r.doc_id, [])
@@ -99,10 +98,9 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     named = {int(y) for y in YEARS.findall(question)}
     relative = relative_year(question)
     rows = []
-    named_words = indicator_words(terms)
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
         # a paragraph that names nothing of the indicator cannot answer (a byline dated the report's year)
-        found = [r for r in found if any(w in fold(r.text) for w in named_words)] or found
+        found = [r for r in found if any(w in fold(r.text) for w in asked.named)] or found
         fitting = [r for r in found if _fits(r, plan_q and not review_q, review_q and not plan_q)]
         if not fitting:
             # none of the report's paragraphs the whole library's ranking gave is in the part asked about
@@ -120,7 +118,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
         # of the first paragraphs, those that fit; where none does, the first that do further down
         chosen = ([r for r in exact if r in first] or exact[:PARAGRAPHS_PER_REPORT]
                   or [r for r in fitting if r in first] or fitting[:PARAGRAPHS_PER_REPORT] or first)
-        rows.append(_row(place, chosen, terms, one_year))
+        rows.append(_row(place, chosen, asked))
     return _sorted(rows, sort), None
 
 
@@ -164,14 +162,29 @@ def indicator_words(terms: list[str]) -> list[str]:
     return [t for t in terms if not any(c.isdigit() for c in t) and not any(p.fullmatch(t) for p in framing)]
 
 
-def _row(place: int, found: list, terms, one_year: bool = False) -> Row:
+@dataclass(frozen=True)
+class _Asked:
+    """A comparison's question as each report's cell reads it, made once per question."""
+
+    terms: list[str]  # the words a clause is read for
+    named: list[str]  # those that name the indicator
+    one_year: bool  # one year's figure is asked, not an average or total over several (kb/figures.py)
+
+
+def _asked(question: str) -> _Asked:
+    terms = _terms(question)
+    return _Asked(terms, indicator_words(terms), not SPAN_ASKED.search(question))
+
+
+def _row(place: int, found: list, asked: _Asked) -> Row:
     """The row of a report from its first paragraphs: the best-ranked one, unless a lower one
-    answers with more of the question. `one_year`: the question asks for one year's figure, not
-    an average or total over several (kb/figures.py)."""
-    named = indicator_words(terms)
-    r, ans = found[0], answer(found[0].text, terms, indicator=True, named=named, one_year=one_year)
+    answers with more of the question."""
+    def read(text):
+        return answer(text, asked.terms, indicator=True, named=asked.named, one_year=asked.one_year)
+
+    r, ans = found[0], read(found[0].text)
     for other in found[1:]:
-        alt = answer(other.text, terms, indicator=True, named=named, one_year=one_year)
+        alt = read(other.text)
         if alt.score > ans.score:
             r, ans = other, alt
     fig = ans.figure
@@ -208,8 +221,7 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     the part about the year before), each from the report's own first paragraphs for the question.
     A year a report's parts do not name (older reports run review and plan together) gives what
     there is, and a year with no figure on either side is left out; a figure is never made up."""
-    terms = _terms(question)
-    one_year = not SPAN_ASKED.search(question)
+    asked = _asked(question)
     first, last = _years_asked(question)
     targets: dict[int, Row] = {}
     outcomes: dict[int, Row] = {}
@@ -224,9 +236,9 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
         review = review or [r for r in found if r.about_year and r.about_year[0] == doc.year - 1
                             and r.about_year[1] == doc.year][:PARAGRAPHS_PER_REPORT]
         if plan:
-            targets[doc.year] = _row(doc.year, plan, terms, one_year)
+            targets[doc.year] = _row(doc.year, plan, asked)
         if review:
-            outcomes[doc.year - 1] = _row(doc.year - 1, review, terms, one_year)
+            outcomes[doc.year - 1] = _row(doc.year - 1, review, asked)
     years = [YearRow(y, targets.get(y), outcomes.get(y)) for y in sorted(set(targets) | set(outcomes))
              if first <= y <= last]
     # a year for which neither report gives a figure is not part of the timeline (2000 and 2001 set

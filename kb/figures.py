@@ -7,10 +7,9 @@ without one gives no figure.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
