@@ -9,6 +9,7 @@ question, and the figure is the one that clause gives (kb/figures.py).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from dataclasses import asdict, dataclass
@@ -92,6 +93,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
         found = by_doc.setdefault(r.doc_id, [])
         if all(f.paragraph != r.paragraph for f in found):
             found.append(r)
+    asked = asked.seen_in([[r.text for r in found] for found in by_doc.values()])
     # a question about this year's plan is not answered from last year's review, nor the other
     # way round (the same reading of the question as the ranker's, kb/ranker.py)
     plan_q, review_q = question_intent(question)
@@ -142,16 +144,18 @@ def _fits(result, plan: bool, review: bool) -> bool:
     return not ((plan and about[1] < result.year) or (review and about[0] >= result.year))
 
 
-def _terms(question: str) -> list[str]:
-    """The words a cell's clause is read for: an English question's as the report terms the learned
-    lexicon gives for them (as BM25 and the ranker read it), and its years as written."""
+def _groups(question: str) -> list[list[str]] | None:
+    """The words a cell's clause is read for, one group per thing an English question says: the report
+    terms the learned lexicon gives each of its words and phrases (as BM25 and the ranker read it),
+    alternatives for one another, and its years as written. None for a Chinese question, whose own
+    words are read."""
     from .fusion import is_english
-    from .lexicon import expand
+    from .lexicon import expand_groups
 
     if not is_english(question):
-        return query_terms(question)
-    years = [y for y in query_terms(question) if YEARS.fullmatch(y)]
-    return sorted(set(query_terms(" ".join(expand(question)))) | set(years), key=len, reverse=True)
+        return None
+    years = [[y] for y in query_terms(question) if YEARS.fullmatch(y)]
+    return [g for g in map(query_terms, map(" ".join, expand_groups(question))) if g] + years
 
 
 def indicator_words(terms: list[str]) -> list[str]:
@@ -169,22 +173,44 @@ class _Asked:
     terms: list[str]  # the words a clause is read for
     named: list[str]  # those that name the indicator
     one_year: bool  # one year's figure is asked, not an average or total over several (kb/figures.py)
+    groups: list[list[str]] | None = None  # an English question's terms by the word they translate
+    named_groups: list[list[str]] | None = None  # and those that name the indicator
+
+    def seen_in(self, reports: list[list[str]]) -> "_Asked":
+        """An English question whose indicator is named only by the words that the paragraphs found
+        for at least half of the reports compared hold: a lexicon term most reports do not write
+        there ("each" → 相互, "create" → 创造, "many" → 不少) is the translation's noise, not a name of
+        the indicator every report gives a figure for, and would leave cells short of half of it. A
+        Chinese question's words are the reader's own."""
+        if self.groups is None:
+            return self
+        seen = [" ".join(fold(t) for t in texts) for texts in reports]
+        held = [g for g in self.named_groups if 2 * sum(any(w in t for w in g) for t in seen) >= len(seen)]
+        return dataclasses.replace(self, named_groups=held or self.named_groups)
+
+    def read(self, text: str):
+        """The answer a cell gives from `text`."""
+        return answer(text, self.terms, indicator=True, one_year=self.one_year, groups=self.groups,
+                      named=self.named if self.groups is None else self.named_groups)
 
 
 def _asked(question: str) -> _Asked:
-    terms = _terms(question)
-    return _Asked(terms, indicator_words(terms), not SPAN_ASKED.search(question))
+    groups = _groups(question)
+    if groups is None:
+        terms = query_terms(question)
+        return _Asked(terms, indicator_words(terms), not SPAN_ASKED.search(question))
+    terms = sorted({t for g in groups for t in g}, key=lambda t: (-len(t), t))
+    named = indicator_words(terms)
+    return _Asked(terms, named, not SPAN_ASKED.search(question), groups,
+                  [kept for kept in ([t for t in g if t in named] for g in groups) if kept])
 
 
 def _row(place: int, found: list, asked: _Asked) -> Row:
     """The row of a report from its first paragraphs: the best-ranked one, unless a lower one
     answers with more of the question."""
-    def read(text):
-        return answer(text, asked.terms, indicator=True, named=asked.named, one_year=asked.one_year)
-
-    r, ans = found[0], read(found[0].text)
+    r, ans = found[0], asked.read(found[0].text)
     for other in found[1:]:
-        alt = read(other.text)
+        alt = asked.read(other.text)
         if alt.score > ans.score:
             r, ans = other, alt
     fig = ans.figure
@@ -225,6 +251,7 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     first, last = _years_asked(question)
     targets: dict[int, Row] = {}
     outcomes: dict[int, Row] = {}
+    parts = []  # each report's year, and its first paragraphs in its plan and in its review
     reports = [d for d in index.documents.values() if filters.allows(d) and d.year and first <= d.year <= last + 1]
     for doc in sorted(reports, key=lambda d: d.year):
         found = search(index, embedder, question, k=4 * PARAGRAPHS_PER_REPORT, per_document=False,
@@ -235,10 +262,13 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
         # five-year review: its figures are the five years')
         review = review or [r for r in found if r.about_year and r.about_year[0] == doc.year - 1
                             and r.about_year[1] == doc.year][:PARAGRAPHS_PER_REPORT]
+        parts.append((doc.year, plan, review))
+    asked = asked.seen_in([[r.text for r in plan + review] for _, plan, review in parts])
+    for year, plan, review in parts:
         if plan:
-            targets[doc.year] = _row(doc.year, plan, asked)
+            targets[year] = _row(year, plan, asked)
         if review:
-            outcomes[doc.year - 1] = _row(doc.year - 1, review, asked)
+            outcomes[year - 1] = _row(year - 1, review, asked)
     years = [YearRow(y, targets.get(y), outcomes.get(y)) for y in sorted(set(targets) | set(outcomes))
              if first <= y <= last]
     # a year for which neither report gives a figure is not part of the timeline (2000 and 2001 set

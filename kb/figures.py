@@ -124,6 +124,12 @@ def _weight(text: str, terms: list[str]) -> int:
     return sum(len(t) for t in found if not any(t != u and t in u for u in found))
 
 
+def _held(text: str, groups: Sequence[Sequence[str]]) -> int:
+    """`_weight` for words that come in groups of alternatives (the report terms of one English word:
+    城镇 or 城乡 for "urban"): each group counts once, by the longest of its words in `text`."""
+    return sum(max((len(t) for t in g if t in text), default=0) for g in groups)
+
+
 def answer_strength(text: str, terms: list[str]) -> float:
     """How fully a clause of `text` that gives a figure answers the question (0 to 1; 0 when no
     clause with the question's words gives one): what the ranker learns a weight for, beside how
@@ -174,7 +180,8 @@ def _read(text: str) -> _Reading:
 
 
 def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = False,
-           named: Sequence[str] | None = None, one_year: bool = False) -> Answer:
+           named: Sequence[str] | None = None, one_year: bool = False,
+           groups: Sequence[Sequence[str]] | None = None) -> Answer:
     """The sentence of `text` that answers and the figure it gives for `terms` (the question's
     words). The answering clause is the one whose own words and whose sentence's words cover most
     of the question (its own count twice, or three times when the question asks for a growth, a
@@ -199,25 +206,36 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
     national report's 经济增长速度8％ for 国内生产总值增长): an empty cell, which the reader can open.
     With `one_year` (the question asks for a year's figure), a clause that gives an average or a total
     over several years (年均, 累计) gives none: a review of five years and the year before in one part
-    says "地区生产总值年均增长5.9%" beside "地区生产总值增长5.5%", and 去年 asks for the second."""
+    says "地区生产总值年均增长5.9%" beside "地区生产总值增长5.5%", and 去年 asks for the second.
+    With `groups` (an English question: the report terms of each of its words), how much of what is asked a
+    clause holds counts each word once, whichever of its terms the clause writes; `named` then are groups too."""
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
     what = [t for t in terms if not any(c.isdigit() for c in t)]  # what is asked about, not when
-    core = what if named is None else list(named)
-    need = _weight(" ".join(core), core) if indicator else 0  # what the words naming the indicator weigh
+    if groups is None:
+        def held(said):
+            return _weight(said, what)
+        core = what if named is None else list(named)
+        need = _weight(" ".join(core), core) if indicator else 0  # what the words naming the indicator weigh
+    else:
+        asked_about = [[t for t in g if t in what] for g in groups]
+        def held(said):
+            return _held(said, asked_about)
+        core_groups = asked_about if named is None else named
+        need = _held(" ".join(t for g in core_groups for t in g), core_groups) if indicator else 0
     reading = _read(text)
     for s, e, clauses in reading.sentences:
         seen_sentence = reading.seen[s:e]
         around = _weight(seen_sentence, terms)
         if not around:
             continue  # no clause of it holds a word of the question (nor follows one that does)
-        asked = _weight(seen_sentence, what) if indicator else 0
+        asked = held(seen_sentence) if indicator else 0
         before = names_before = 0
         for clause in clauses:
             said = seen_sentence[clause.start:clause.end]
             mine = own = _weight(said, terms)
             announced = 0  # the first clause after "…目标是：" answers for it, below a clause of its own words
-            names = holds = _weight(said, what) if indicator else 0  # how much of what is asked it names
+            names = holds = held(said) if indicator else 0  # how much of what is asked it names
             if wants_rate and clause.continues:
                 own += before  # the growth of what the clause before named
                 holds += names_before

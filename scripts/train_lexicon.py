@@ -16,7 +16,12 @@ term. Where the pairs cannot tell the terms of a sentence apart (a word in one o
 "aerospace" beside both 航空航天 and 海洋) the model's prior decides, so words met once can be learned
 too; where the pairs can, EM moves away from it. T and the other settings were chosen on the ranker's
 English questions of 2019 and checked on 2013's (both years are left out of the pairs here).
-No randomness: the same pairs and model give the same file. CPU time: about a minute and a half.
+Two-word phrases are learned by a second EM over the same pairs with each sentence's phrases beside
+its words (phrases met twice or more whose words keep company: normalised PMI >= 0.3); a phrase is
+kept where its terms are not already its words' ("consumer prices" → 居民消费, "foreign trade" → 外贸,
+"air quality" → 空气质量). Count and PMI were chosen on the 2019 questions among five settings
+(docs/quality.md, twenty-second session) and checked on 2013's.
+No randomness: the same pairs and model give the same file. CPU time: about three minutes.
 """
 from __future__ import annotations
 
@@ -33,24 +38,50 @@ sys.path.insert(0, str(Path(__file__).parent))
 from make_training_data import HELDOUT_YEARS, SHARED  # noqa: E402
 
 from kb.embedding import load_embedder, model_name  # noqa: E402
-from kb.lexicon import english_words, stem_table  # noqa: E402
+from kb.lexicon import english_words, phrase_table, stem_table  # noqa: E402
 from kb.lexical import tokenize  # noqa: E402
 
 NULL = ""  # the empty English word: what a Chinese term is generated from when no word stands for it
 
 
-def read_pairs() -> list[tuple[list[str], list[str]]]:
+def read_sentences() -> list[tuple[list[str], list[str]]]:
+    """Each training pair's English words in order, and its Chinese index terms (figures left out)."""
     rows = [json.loads(x) for x in (SHARED / "corpora" / "gov-reports-zh-en" / "pairs.jsonl")
             .read_text(encoding="utf-8").splitlines()]
     out = []
     for r in rows:
         if r["year"] in HELDOUT_YEARS:
             continue
-        en = sorted(set(english_words(r["en"])))
+        en = english_words(r["en"])
         zh = sorted({t for t in tokenize(r["zh"]) if not any(ch.isdigit() for ch in t)})
         if en and zh:
             out.append((en, zh))
     return out
+
+
+def read_pairs(sentences=None) -> list[tuple[list[str], list[str]]]:
+    return [(sorted(set(en)), zh) for en, zh in sentences or read_sentences()]
+
+
+def with_phrases(sentences, lexicon: dict[str, list[str]], min_count: int,
+                 min_npmi: float) -> list[tuple[list[str], list[str]]]:
+    """The pairs with each sentence's two-word phrases ("foreign trade") beside its words, for the
+    phrases of two translated words met in `min_count` sentences or more whose words keep company far
+    more than chance has them (normalised PMI, Bouma 2009, as gensim's Phrases scores them; "continue
+    to" is common but its words are everywhere): EM then learns what a phrase translates as a whole
+    (外贸), which its words' own terms (外资, 贸易) miss."""
+    def grams(en):
+        return {(a, b) for a, b in zip(en, en[1:]) if a in lexicon and b in lexicon}
+    n = sum(len(en) for en, _ in sentences)
+    words = Counter(w for en, _ in sentences for w in en)
+    pairs = Counter(g for en, _ in sentences for g in zip(en, en[1:]))
+
+    def npmi(a, b):
+        p_ab = pairs[a, b] / n
+        return np.log(p_ab / (words[a] / n * words[b] / n)) / -np.log(p_ab)
+    kept = {g for g, c in pairs.items() if c >= min_count and g[0] in lexicon and g[1] in lexicon
+            and npmi(*g) >= min_npmi}
+    return [(sorted(set(en) | {f"{a} {b}" for a, b in grams(en) & kept}), zh) for en, zh in sentences]
 
 
 def similarity(pairs: list[tuple[list[str], list[str]]]) -> Callable[[str, list[str]], np.ndarray]:
@@ -100,22 +131,42 @@ def ibm1(pairs: list[tuple[list[str], list[str]]], iterations: int,
 @click.option("--min-prob", default=0.2, show_default=True, help="t(term | word) a kept translation needs")
 @click.option("--min-lift", default=2.0, show_default=True, help="t(term | word) over the term's share of sentences")
 @click.option("--top", default=2, show_default=True, help="translations kept per word")
+@click.option("--phrase-count", default=2, show_default=True,
+              help="times a two-word phrase must be met to be learned (0: no phrases)")
+@click.option("--phrase-npmi", default=0.3, show_default=True, help="normalised PMI a phrase's words need")
 def main(out: Path, iterations: int, temperature: float, min_count: int, min_prob: float, min_lift: float,
-         top: int):
-    pairs = read_pairs()
+         top: int, phrase_count: int, phrase_npmi: float):
+    sentences = read_sentences()
+    pairs = read_pairs(sentences)
     seen = Counter(e for en, _ in pairs for e in en)
-    t = ibm1(pairs, iterations, similarity(pairs) if temperature > 0 else None, temperature)
     share = Counter(z for _, zh in pairs for z in zh)  # sentences each term is in
+
+    def translations(t, e):
+        best = sorted(t[e].items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        # and far likelier after the word than in any sentence: "the" is often aligned to 发展, but
+        # 发展 is in a quarter of all sentences anyway
+        return [z for z, p in best if p >= min_prob and p / (share[z] / len(pairs)) >= min_lift]
+
+    t = ibm1(pairs, iterations, similarity(pairs) if temperature > 0 else None, temperature)
     lexicon = {}
     for e in sorted(t):
         if e == NULL or seen[e] < min_count:
             continue
-        best = sorted(t[e].items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-        # and far likelier after the word than in any sentence: "the" is often aligned to 发展, but
-        # 发展 is in a quarter of all sentences anyway
-        terms = [z for z, p in best if p >= min_prob and p / (share[z] / len(pairs)) >= min_lift]
+        terms = translations(t, e)
         if terms:
             lexicon[e] = terms
+    phrases = {}
+    if phrase_count:
+        joint = with_phrases(sentences, lexicon, phrase_count, phrase_npmi)
+        t2 = ibm1(joint, iterations, similarity(joint) if temperature > 0 else None, temperature)
+        for e in sorted(t2):
+            if " " not in e:
+                continue
+            a, b = e.split()
+            terms = translations(t2, e)
+            # a phrase is kept only where it says what its words do not
+            if terms and not set(terms) <= set(lexicon.get(a, ())) | set(lexicon.get(b, ())):
+                phrases[e] = terms
     # words seen often enough that had no confident translation ("the", "of", "we"): a question's
     # word that is neither translated nor one of these is one the lexicon never met
     untranslated = sorted(e for e in seen if e != NULL and seen[e] >= min_count and e not in lexicon)
@@ -125,11 +176,12 @@ def main(out: Path, iterations: int, temperature: float, min_count: int, min_pro
                                               "iterations": iterations, "temperature": temperature,
                                               "prior": model_name() if temperature > 0 else None,
                                               "min_count": min_count,
-                                              "min_prob": min_prob, "min_lift": min_lift, "top": top},
-                               "lexicon": lexicon, "untranslated": untranslated,
+                                              "min_prob": min_prob, "min_lift": min_lift, "top": top,
+                                              "phrase_count": phrase_count, "phrase_npmi": phrase_npmi},
+                               "lexicon": lexicon, "phrases": phrase_table(phrases), "untranslated": untranslated,
                                "stems": {"terms": stems, "untranslated": untranslated_stems}}, ensure_ascii=False, indent=0, sort_keys=False) + "\n",
                    encoding="utf-8")
-    print(json.dumps({"pairs": len(pairs), "words": len(lexicon)}))
+    print(json.dumps({"pairs": len(pairs), "words": len(lexicon), "phrases": len(phrases)}))
     for e in ("gdp", "growth", "target", "grain", "parking", "pension", "employment", "unemployment", "pollution"):
         print(e, lexicon.get(e))
 

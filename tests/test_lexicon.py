@@ -73,3 +73,32 @@ def test_where_the_pairs_cannot_tell_two_terms_apart_the_model_decides():
     lexicon, _ = load_lexicon()
     assert "航空航天" in lexicon["aerospace"] and "海洋" not in lexicon["aerospace"]
     assert json.loads(LEXICON_FILE.read_text(encoding="utf-8"))["trained_on"]["prior"]
+
+
+def test_two_words_used_as_one_give_what_the_phrase_means():
+    # learned as phrases (scripts/train_lexicon.py): neither word's own terms hold these
+    lexicon, _ = load_lexicon()
+    assert "外贸" not in lexicon["foreign"] + lexicon["trade"]
+    assert "外贸" in expand("foreign trade companies")
+    assert "居民消费" in expand("the rise in consumer prices")  # the CPI: 居民消费价格
+    assert "外贸" not in expand("trade with foreign partners")  # apart, the words are only themselves
+    assert json.loads(LEXICON_FILE.read_text(encoding="utf-8"))["trained_on"]["phrase_count"] == 2
+
+
+def test_a_phrase_in_another_form_finds_what_was_learned():
+    assert "空气质量" in expand("air quality") and "空气质量" in expand("the air qualities")
+
+
+
+def test_an_english_question_about_the_cpi_gets_its_figure(compare_library, embedder):
+    from kb import store
+    from kb.compare import compare
+
+    index = store.load(compare_library / "index")
+    rows = compare(index, embedder, "What is each province's 2026 target for the rise in consumer prices?")
+    assert {r.doc_id: r.figure for r in rows}["2026-guangdong"] == "2%左右"  # 居民消费价格涨幅2%左右
+    # each English word's terms are alternatives, and terms no report writes there (each → 相互,
+    # create → 创造) do not name the indicator: every cell has its figure
+    jobs = compare(index, embedder, "How many new urban jobs does each province aim to create this year?")
+    assert {r.doc_id: r.figure for r in jobs} == {"2026-beijing": "26万人以上", "2026-guangdong": "110万人以上",
+                                                  "2026-jiangxi": "45万人"}

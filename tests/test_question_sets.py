@@ -15,7 +15,8 @@ def test_the_bundled_reports_sets_are_there():
                                       "shenyang-english-heldout.jsonl", "shenyang-english-heldout2.jsonl",
                                       "shenyang-english-heldout3.jsonl", "shenyang-heldout-zh3.jsonl",
                                       "shenyang-english-heldout4.jsonl", "shenyang-heldout-zh4.jsonl",
-                                      "shenyang-english-heldout5.jsonl"}
+                                      "shenyang-english-heldout5.jsonl", "shenyang-heldout-zh5.jsonl",
+                                      "shenyang-english-heldout6.jsonl"}
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
