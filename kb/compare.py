@@ -12,10 +12,12 @@ import csv
 import dataclasses
 import io
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from .figures import answer
-from .lexical import fold
+from .lexical import _idf, fold
 from .regions import regions_in
 from .highlight import query_terms
 from .ranker import PLAN_WORDS, REVIEW_WORDS, YEARS, question_intent
@@ -87,7 +89,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     firsts = search(index, embedder, question, k=max(1, len(index.documents)), filters=filters, per_document=True)
     k = min(MAX_K, max(10, PARAGRAPHS_PER_REPORT * len(index.documents)))
     more = search(index, embedder, question, k=k, filters=filters, per_document=False, prefer_named=False)
-    asked = _asked(question)
+    asked = _weighed(_asked(question), index)
     by_doc: dict[str, list] = {}
     for r in firsts + more:  # every report's best paragraph, then its next ones in the overall ranking
         found = by_doc.setdefault(r.doc_id, [])
@@ -101,8 +103,7 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     relative = relative_year(question)
     rows = []
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
-        # a paragraph that names nothing of the indicator cannot answer (a byline dated the report's year)
-        found = [r for r in found if any(w in fold(r.text) for w in asked.named)] or found
+        found = _naming(found, asked)
         fitting = [r for r in found if _fits(r, plan_q and not review_q, review_q and not plan_q)]
         if not fitting:
             # none of the report's paragraphs the whole library's ranking gave is in the part asked about
@@ -175,6 +176,7 @@ class _Asked:
     one_year: bool  # one year's figure is asked, not an average or total over several (kb/figures.py)
     groups: list[list[str]] | None = None  # an English question's terms by the word they translate
     named_groups: list[list[str]] | None = None  # and those that name the indicator
+    weigh: Callable[[str], float] = len  # how much a word counts in the indicator rule (`_weighed`)
 
     def seen_in(self, reports: list[list[str]]) -> "_Asked":
         """An English question whose indicator is named only by the words that the paragraphs found
@@ -191,7 +193,7 @@ class _Asked:
     def read(self, text: str):
         """The answer a cell gives from `text`."""
         return answer(text, self.terms, indicator=True, one_year=self.one_year, groups=self.groups,
-                      named=self.named if self.groups is None else self.named_groups)
+                      named=self.named if self.groups is None else self.named_groups, weigh=self.weigh)
 
 
 def _asked(question: str) -> _Asked:
@@ -203,6 +205,30 @@ def _asked(question: str) -> _Asked:
     named = indicator_words(terms)
     return _Asked(terms, named, not SPAN_ASKED.search(question), groups,
                   [kept for kept in ([t for t in g if t in named] for g in groups) if kept])
+
+
+def _weighed(asked: _Asked, index: Index) -> _Asked:
+    """A Chinese question whose words count, in the indicator rule (kb/figures.py's `answer`), by how
+    rare they are in the reports (BM25's IDF), not by their length: asked 单位国内生产总值能耗下降多少, a
+    clause that gives the growth of 国内生产总值 holds most of the question's characters but little of
+    what tells it from any other figure (能耗), and a word no report writes weighs nothing. English
+    questions keep their words' lengths (their terms come in groups, `_held`)."""
+    if asked.groups is not None:
+        return asked
+    n = index.dense.count
+
+    @lru_cache(maxsize=None)
+    def rarity(term: str) -> float:
+        df = index.lexical.frequency(term)
+        return _idf(n, df) if df else 0.0
+
+    return dataclasses.replace(asked, weigh=rarity)
+
+
+def _naming(found: list, asked: _Asked) -> list:
+    """The paragraphs that name something of the indicator, all where none does: one that names
+    nothing of it cannot answer (a byline dated the report's year)."""
+    return [r for r in found if any(w in fold(r.text) for w in asked.named)] or found
 
 
 def _row(place: int, found: list, asked: _Asked) -> Row:
@@ -247,7 +273,7 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     the part about the year before), each from the report's own first paragraphs for the question.
     A year a report's parts do not name (older reports run review and plan together) gives what
     there is, and a year with no figure on either side is left out; a figure is never made up."""
-    asked = _asked(question)
+    asked = _weighed(_asked(question), index)
     first, last = _years_asked(question)
     targets: dict[int, Row] = {}
     outcomes: dict[int, Row] = {}
@@ -256,6 +282,7 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     for doc in sorted(reports, key=lambda d: d.year):
         found = search(index, embedder, question, k=4 * PARAGRAPHS_PER_REPORT, per_document=False,
                        filters=Filters(doc=(doc.doc_id,)), prefer_named=False)
+        found = _naming(found, asked)
         plan = [r for r in found if r.about_year == (doc.year, doc.year)][:PARAGRAPHS_PER_REPORT]
         review = [r for r in found if r.about_year == (doc.year - 1, doc.year - 1)][:PARAGRAPHS_PER_REPORT]
         # "一、2019年和今年以来工作回顾" when the report has no review of the year alone (not a
@@ -276,15 +303,23 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     return [y for y in years if (y.target and y.target.figure) or (y.outcome and y.outcome.figure)]
 
 
-SINCE = re.compile(r"((?:19|20)\d\d)\s*年?\s*(?:以来|至今|起|之后|以后)")
+YEAR = r"((?:19|20)\d\d)"
+SINCE = re.compile(rf"{YEAR}\s*年?\s*(?:以来|至今|起|之后|以后)|\b(?:since|after)\s+{YEAR}\b"
+                   rf"|\b{YEAR}\s+(?:onwards?|and\s+(?:after|later|since))\b|\bfrom\s+{YEAR}\s+(?:on|onwards?)\b", re.I)
+BEFORE = re.compile(rf"{YEAR}\s*年?\s*(?:以前|之前)|\bbefore\s+{YEAR}\b", re.I)
+UNTIL = re.compile(rf"\b(?:until|till|up\s+to|through)\s+{YEAR}\b", re.I)
 
 
 def _years_asked(question: str) -> tuple[int, int]:
-    """The years a timeline covers: "2010年以来…" from 2010 on, "2010—2015年…" those, one year named
-    only that one; none named, every year."""
+    """The years a timeline covers: "2010年以来…" / "since 2010" from 2010 on, "2000年以前…" / "before
+    2000" the years before it ("until 2000": and it), "2010—2015年…" those, one year named only that one; none named, every year."""
     m = SINCE.search(question)
     if m:
-        return int(m.group(1)), 9999
+        return int(next(g for g in m.groups() if g)), 9999
+    for pattern, last in ((BEFORE, -1), (UNTIL, 0)):
+        m = pattern.search(question)
+        if m:
+            return 0, int(next(g for g in m.groups() if g)) + last
     years = sorted(int(y) for y in YEARS.findall(question))
     if years:
         return years[0], years[-1]

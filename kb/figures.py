@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,6 +36,9 @@ CN_AMOUNT = re.compile(rf"(?P<low>[{_CN}两千]*[十百千][{_CN}两千]*|[{_CN}
                        rf"(?P<unit>{'|'.join(map(re.escape, [u for u in UNITS if u not in '%％']))})"
                        rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
 CLAUSE = re.compile(r"[^，；。：！？、,;:]+")
+# what a figure right after 每 is: a denominator (每10万人口, 每50公斤) or the step of a rate (国内生产总值每增长1个
+# 百分点的增量), never the amount the sentence gives
+PER = re.compile(r"每(?:增长|增加|提高|上升|下降|降低|减少)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,14 @@ class Figure:
 
 
 def figures(text: str) -> list[Figure]:
-    """Every figure in `text`: a number with a unit or a qualifier (years and dates are not)."""
+    """Every figure in `text`: a number with a unit or a qualifier (years and dates are not, nor what
+    follows 每: PER)."""
     out = []
     for m in FIGURE.finditer(text):
         unit = (m.group("unit") or m.group("low_unit") or "").replace("％", "%")
         if not unit and not m.group("qualifier"):
+            continue
+        if PER.search(text, max(0, m.start() - 4), m.start()):
             continue
         if unit == "" and text[m.end("low"):m.end("low") + 1] in "年月日":
             continue
@@ -115,13 +121,13 @@ SEVERAL_YEARS = re.compile(r"年均|平均每年|累计")
 COMPARABLE = re.compile(r"\s*按可比价格计算[，,]?\s*")  # a clause of its own between the two: it passes on
 
 
-def _weight(text: str, terms: list[str]) -> int:
-    """Characters of the question's words in `text`, each word once: a word inside a longer one
-    found there (生产 in 生产总值) adds nothing."""
+def _weight(text: str, terms: list[str], weigh: Callable[[str], float] = len) -> float:
+    """Characters of the question's words in `text` (or what `weigh` says each word counts), each
+    word once: a word inside a longer one found there (生产 in 生产总值) adds nothing."""
     found = [t for t in terms if t in text]
     if len(found) < 2:  # most clauses: nothing to hold another
-        return len(found[0]) if found else 0
-    return sum(len(t) for t in found if not any(t != u and t in u for u in found))
+        return weigh(found[0]) if found else 0
+    return sum(weigh(t) for t in found if not any(t != u and t in u for u in found))
 
 
 def _held(text: str, groups: Sequence[Sequence[str]]) -> int:
@@ -184,7 +190,8 @@ def _read(text: str) -> _Reading:
 
 def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = False,
            named: Sequence[str] | None = None, one_year: bool = False,
-           groups: Sequence[Sequence[str]] | None = None) -> Answer:
+           groups: Sequence[Sequence[str]] | None = None,
+           weigh: Callable[[str], float] = len) -> Answer:
     """The sentence of `text` that answers and the figure it gives for `terms` (the question's
     words). The answering clause is the one whose own words and whose sentence's words cover most
     of the question (its own count twice, or three times when the question asks for a growth, a
@@ -211,19 +218,25 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
     over several years (年均, 累计) gives none: a review of five years and the year before in one part
     says "地区生产总值年均增长5.9%" beside "地区生产总值增长5.5%", and 去年 asks for the second.
     With `groups` (an English question: the report terms of each of its words), how much of what is asked a
-    clause holds counts each word once, whichever of its terms the clause writes; `named` then are groups too."""
+    clause holds counts each word once, whichever of its terms the clause writes; `named` then are groups too.
+    `weigh` is what a word counts for against the words that name the indicator (its length by default;
+    kb compare: its rarity in the reports); the clause against its sentence, and its score, count characters."""
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
     what = [t for t in terms if not any(c.isdigit() for c in t)]  # what is asked about, not when
     if groups is None:
         def held(said):
             return _weight(said, what)
+
+        def rated(said):  # the same, each word counted as `weigh` says
+            return _weight(said, what, weigh)
         core = what if named is None else list(named)
-        need = _weight(" ".join(core), core) if indicator else 0  # what the words naming the indicator weigh
+        need = _weight(" ".join(core), core, weigh) if indicator else 0  # what the words naming the indicator weigh
     else:
         asked_about = [[t for t in g if t in what] for g in groups]
         def held(said):
             return _held(said, asked_about)
+        rated = held
         core_groups = asked_about if named is None else named
         need = _held(" ".join(t for g in core_groups for t in g), core_groups) if indicator else 0
     reading = _read(text)
@@ -233,25 +246,27 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
         if not around:
             continue  # no clause of it holds a word of the question (nor follows one that does)
         asked = held(seen_sentence) if indicator else 0
-        before = names_before = 0
+        before = names_before = rated_before = 0
         for clause in clauses:
             said = seen_sentence[clause.start:clause.end]
             mine = own = _weight(said, terms)
             announced = 0  # the first clause after "…目标是：" answers for it, below a clause of its own words
             names = holds = held(said) if indicator else 0  # how much of what is asked it names
+            rates = rating = rated(said) if indicator else 0  # and what that weighs
             if wants_rate and clause.continues:
                 own += before  # the growth of what the clause before named
                 holds += names_before
+                rating += rated_before
             elif listed and clause.after_colon:
                 announced = before
             if mine or clause.figures or not indicator:
                 # (a cell: a clause with neither the question's words nor a figure, "稳居全国前十强", is
                 # passed over by the growth that goes on with the one before it)
-                before, names_before = mine, names
+                before, names_before, rated_before = mine, names, rates
             if not own and not announced:
                 continue
             # (with `indicator`, never in a sentence that holds nothing of what is asked: "2025年省十件民生实事")
-            found = clause.figures if not indicator or (asked and 2 * holds >= max(asked, need)) else ()
+            found = clause.figures if not indicator or (asked and 2 * holds >= asked and 2 * rating >= need) else ()
             if one_year and SEVERAL_YEARS.search(said):
                 found = ()  # a year's figure is asked, and this clause gives several years' average or total
             last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)

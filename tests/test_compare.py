@@ -3,7 +3,7 @@ import csv
 import io
 
 from kb import store
-from kb.compare import compare, indicator_words, to_csv
+from kb.compare import compare, indicator_words, table, to_csv
 from kb.figures import answer, figures
 from kb.highlight import query_terms
 from webapp import create_app
@@ -22,6 +22,9 @@ def test_figures_as_written_and_sortable():
     counted = "市场主体超过1.5亿户，筹集7200套保障性住房，原煤产量8亿吨，外送电量1000亿千瓦时"
     assert [(f.text, f.unit) for f in figures(counted)] == [
         ("1.5亿户", "亿户"), ("7200套", "套"), ("8亿吨", "亿吨"), ("1000亿千瓦时", "亿千瓦时")]
+    # after 每: a denominator or a rate's step, not a figure the sentence gives
+    per = "每10万人配置AED达45台，国内生产总值每增长1个百分点的增量，相当于5年前1.5个百分点"
+    assert [f.text for f in figures(per)] == ["45台", "1.5个百分点"]
 
 
 def test_the_figure_of_the_clause_the_question_asks_about():
@@ -119,6 +122,36 @@ def test_a_byline_dated_the_reports_year_is_not_its_answer(tmp_path_factory, emb
         for place, target in (("辽宁省", "4.5%左右"), ("吉林省", "5%左右"))})
     rows = compare(index, embedder, "各省2026年地区生产总值增长目标是多少")
     assert {r.region: r.figure for r in rows} == {"辽宁": "4.5%左右", "吉林": "5%左右"}
+
+
+def test_a_timelines_year_without_a_target_is_not_answered_by_its_byline(tmp_path_factory, embedder):
+    reports = {
+        "2020-national": ("2020年政府工作报告\n\n——2020年5月22日在第十三届全国人民代表大会第三次会议上\n\n"
+                          "一、2019年工作回顾\n\n国内生产总值增长6.1%。\n\n"
+                          "二、2020年发展主要目标\n\n今年发展主要目标是稳就业保民生，努力实现全面建成小康社会目标任务。\n\n"
+                          "今年增长目标没有量化，要稳住经济基本盘，推动高质量发展。\n\n"
+                          "今年要确保实现脱贫攻坚目标任务，增长动能持续增强。\n\n"
+                          "城镇新增就业900万人以上，单位国内生产总值能耗和主要污染物排放量继续下降。\n"),
+        "2021-national": ("2021年政府工作报告\n\n——2021年3月5日在第十三届全国人民代表大会第四次会议上\n\n"
+                          "一、2020年工作回顾\n\n全年国内生产总值增长2.3%。\n\n"
+                          "二、2021年发展主要目标\n\n国内生产总值增长6%以上。\n")}
+    index = _provinces(tmp_path_factory, embedder, "bylines", reports)
+    years = {y.year: y for y in table(index, embedder, "历年国内生产总值增长目标")[1]}
+    assert years[2021].target.figure == "6%以上" and years[2020].outcome.figure == "2.3%"
+    # the plan sets no growth target: its cell is empty, its sentence the one that names the indicator
+    assert years[2020].target.figure == "" and "国内生产总值" in years[2020].target.sentence
+
+
+def test_a_cell_is_for_the_rare_word_of_the_indicator_not_the_common_one(tmp_path_factory, embedder):
+    # 单位国内生产总值能耗 holds 国内生产总值: the growth of the economy must not answer for its energy intensity
+    plans = {2023: "国内生产总值增长5%左右，城镇新增就业1200万人左右。",
+             2024: "国内生产总值增长5%左右，单位国内生产总值能耗降低2.5%左右。"}
+    index = _provinces(tmp_path_factory, embedder, "intensity", {
+        f"{year}-national": (f"{year}年政府工作报告\n\n一、{year - 1}年工作回顾\n\n过去一年，经济总体回升向好。\n\n"
+                             f"二、{year}年发展主要预期目标\n\n{plan}\n") for year, plan in plans.items()})
+    years = {y.year: y for y in table(index, embedder, "历年单位国内生产总值能耗下降多少")[1]}
+    assert years[2024].target.figure == "2.5%左右"
+    assert 2023 not in years or years[2023].target.figure == ""
 
 
 def test_the_question_s_words_are_found_as_bm25_matches_them():

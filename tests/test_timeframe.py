@@ -109,6 +109,10 @@ def test_a_question_across_the_years_gives_a_timeline(series_library, embedder):
     lines = list(csv.DictReader(io.StringIO(timeline_csv(years).lstrip("\ufeff"))))
     assert [line["year"] for line in lines] == ["2022", "2023", "2024", "2025"]
     assert lines[2]["target_figure"] == "6%以上" and lines[2]["outcome_figure"] == "5.6%"
+    # the years asked, in either language: since one, before one
+    for asked, wanted in (("2024年以来地区生产总值增长目标", [2024, 2025]), ("GDP growth targets since 2024", [2024, 2025]),
+                          ("2024年以前地区生产总值增长目标", [2022, 2023]), ("GDP growth before 2024", [2022, 2023])):
+        assert [y.year for y in table(index, embedder, asked)[1]] == wanted, asked
     rows, years = table(index, embedder, "建设东北亚国际航运中心")  # no figure answers: each report's sentence
     assert years is None and sorted(r.year for r in rows) == [2023, 2024, 2025]
     assert all("航运中心" in r.sentence for r in rows)
