@@ -66,21 +66,35 @@ def stem_table(lexicon: dict[str, list[str]], untranslated) -> tuple[dict[str, l
     return out, sorted({stem(w) for w in untranslated})
 
 
-def phrase_table(phrases: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Two-word phrases keyed by their words' stems ("air quality" and "air qualities" alike), the
-    terms of every form learned merged, a shorter form's first."""
+def phrase_table(phrases: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """Two-word phrases keyed by their words' stems ("air quality" and "air qualities" alike), each
+    with the forms learned and their terms, the shorter forms first."""
     stem = _stemmer().stemWord
-    out: dict[str, list[str]] = {}
-    for phrase in sorted(phrases, key=len):
-        terms = out.setdefault(" ".join(stem(w) for w in phrase.split()), [])
-        terms += [t for t in phrases[phrase] if t not in terms]
+    out: dict[str, dict[str, list[str]]] = {}
+    for phrase in sorted(phrases, key=lambda p: (len(p), p)):
+        out.setdefault(" ".join(stem(w) for w in phrase.split()), {})[phrase] = phrases[phrase]
     return out
+
+
+def _same_word(asked: str, learned: str) -> bool:
+    """Whether a question's word is the word a phrase was learned with, in another form: the same
+    stem and the same first translation, where the lexicon has both ("prices" for "price", "qualities"
+    for "quality"; not "urban" for "urbanization", 城镇 against 城镇化, nor "developed" for "developing")."""
+    if asked == learned:
+        return True
+    lexicon = load_lexicon()[0]
+    return not (lexicon.get(asked) and lexicon.get(learned)) or lexicon[asked][0] == lexicon[learned][0]
 
 
 def _phrase(a: str, b: str) -> list[str]:
     """The terms learned for the phrase "a b" or another form of it."""
     stem = _stemmer().stemWord
-    return _read(LEXICON_FILE).get("phrases", {}).get(f"{stem(a)} {stem(b)}", [])
+    out: list[str] = []
+    for form, terms in _read(LEXICON_FILE).get("phrases", {}).get(f"{stem(a)} {stem(b)}", {}).items():
+        first, second = form.split()
+        if _same_word(a, first) and _same_word(b, second):
+            out += [t for t in terms if t not in out]
+    return out
 
 
 @lru_cache(maxsize=1)

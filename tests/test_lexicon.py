@@ -87,6 +87,10 @@ def test_two_words_used_as_one_give_what_the_phrase_means():
 
 def test_a_phrase_in_another_form_finds_what_was_learned():
     assert "空气质量" in expand("air quality") and "空气质量" in expand("the air qualities")
+    # a word of the same stem that the translations read otherwise is another word: "new urbanization"
+    # (新型城镇化) is learned as 新型, and "new urban jobs" are not about it
+    assert "新型" in expand("new urbanization") and "新型" not in expand("new urban jobs")
+    assert "发展中国家" not in expand("developed countries")
 
 
 
