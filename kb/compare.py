@@ -199,7 +199,7 @@ class _Asked:
 def _asked(question: str) -> _Asked:
     groups = _groups(question)
     if groups is None:
-        terms = query_terms(question)
+        terms = [t for t in query_terms(question) if not GROUP_WORDS.fullmatch(t)]
         return _Asked(terms, indicator_words(terms), not SPAN_ASKED.search(question))
     terms = sorted({t for g in groups for t in g}, key=lambda t: (-len(t), t))
     named = indicator_words(terms)

@@ -154,6 +154,19 @@ def test_a_cell_is_for_the_rare_word_of_the_indicator_not_the_common_one(tmp_pat
     assert 2023 not in years or years[2023].target.figure == ""
 
 
+def test_the_words_that_ask_across_reports_are_not_read_in_a_cell(tmp_path_factory, embedder):
+    # 历年 asks for every year; "动用了历年财政结余" does not answer for foreign trade
+    index = _provinces(tmp_path_factory, embedder, "over-the-years", {
+        f"{year}-national": (f"{year}年政府工作报告\n\n一、{year - 1}年工作回顾\n\n{review}\n\n"
+                             f"二、{year}年工作任务\n\n{plan}\n")
+        for year, review, plan in (
+            (2023, "进出口总额增长7.7%，外贸规模再创新高。", "进出口总额增长目标是促稳提质。"),
+            (2024, "从财政方面说，动用了历年财政结余十六亿五千万元。外贸进出口保持稳定。", "进出口促稳提质。"))})
+    years = {y.year: y for y in table(index, embedder, "历年进出口总额增长多少")[1]}
+    assert years[2022].outcome.figure == "7.7%"
+    assert 2023 not in years or not years[2023].outcome or years[2023].outcome.figure == ""
+
+
 def test_the_question_s_words_are_found_as_bm25_matches_them():
     # Traditional text, a question in Simplified (or the other way), "GDP" asked as "gdp": the clause
     # is found in folded form, and the sentence and figure are given as the report writes them
