@@ -103,13 +103,16 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     relative = relative_year(question)
     rows = []
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
-        found = _naming(found, asked)
+        naming = _naming(found, asked)
+        found = naming or found
         fitting = [r for r in found if _fits(r, plan_q and not review_q, review_q and not plan_q)]
-        if not fitting:
+        if not fitting or not naming:
             # none of the report's paragraphs the whole library's ranking gave is in the part asked about
-            # (a plan question, and only its review ranked high): its own ranking, for paragraphs that are
+            # (a plan question, and only its review ranked high), or none names the indicator (only the
+            # byline ranked high among them): its own ranking, for paragraphs that are
             own = search(index, embedder, question, k=4 * PARAGRAPHS_PER_REPORT, filters=Filters(doc=(doc_id,)),
                          per_document=False, prefer_named=False, marked=0)
+            own = _naming(own, asked) or own
             fitting = [r for r in own if _fits(r, plan_q and not review_q, review_q and not plan_q)]
             found = found + [r for r in fitting if all(f.paragraph != r.paragraph for f in found)]
         first = found[:PARAGRAPHS_PER_REPORT]
@@ -226,9 +229,9 @@ def _weighed(asked: _Asked, index: Index) -> _Asked:
 
 
 def _naming(found: list, asked: _Asked) -> list:
-    """The paragraphs that name something of the indicator, all where none does: one that names
-    nothing of it cannot answer (a byline dated the report's year)."""
-    return [r for r in found if any(w in fold(r.text) for w in asked.named)] or found
+    """The paragraphs that name something of the indicator: one that names nothing of it cannot
+    answer (a byline dated the report's year)."""
+    return [r for r in found if any(w in fold(r.text) for w in asked.named)]
 
 
 def _row(place: int, found: list, asked: _Asked) -> Row:
@@ -282,7 +285,7 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     for doc in sorted(reports, key=lambda d: d.year):
         found = search(index, embedder, question, k=4 * PARAGRAPHS_PER_REPORT, per_document=False,
                        filters=Filters(doc=(doc.doc_id,)), prefer_named=False)
-        found = _naming(found, asked)
+        found = _naming(found, asked) or found
         plan = [r for r in found if r.about_year == (doc.year, doc.year)][:PARAGRAPHS_PER_REPORT]
         review = [r for r in found if r.about_year == (doc.year - 1, doc.year - 1)][:PARAGRAPHS_PER_REPORT]
         # "一、2019年和今年以来工作回顾" when the report has no review of the year alone (not a

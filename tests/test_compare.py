@@ -19,6 +19,10 @@ def test_figures_as_written_and_sortable():
     words = "食品产业产值突破千亿元，新增两千五百万人以上，增长百分之八至九，一个重点，三年行动"
     assert [(f.text, f.value, f.unit) for f in figures(words)] == [
         ("千亿元", 1000.0, "亿元"), ("两千五百万人以上", 2500.0, "万人"), ("百分之八至九", 8.0, "%")]
+    # 亿 and 万 in one amount (older reports): the whole of it, its value in its unit
+    mixed = "国家预算收入为二百九十七亿九千七百万元，动用了历年财政结余十六亿五千万元，三千二百亿元"
+    assert [(f.text, f.value, f.unit) for f in figures(mixed)] == [
+        ("二百九十七亿九千七百万元", 2979700.0, "万元"), ("十六亿五千万元", 165000.0, "万元"), ("三千二百亿元", 3200.0, "亿元")]
     counted = "市场主体超过1.5亿户，筹集7200套保障性住房，原煤产量8亿吨，外送电量1000亿千瓦时"
     assert [(f.text, f.unit) for f in figures(counted)] == [
         ("1.5亿户", "亿户"), ("7200套", "套"), ("8亿吨", "亿吨"), ("1000亿千瓦时", "亿千瓦时")]
