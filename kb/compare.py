@@ -211,13 +211,11 @@ def _asked(question: str) -> _Asked:
 
 
 def _weighed(asked: _Asked, index: Index) -> _Asked:
-    """A Chinese question whose words count, in the indicator rule (kb/figures.py's `answer`), by how
-    rare they are in the reports (BM25's IDF), not by their length: asked 单位国内生产总值能耗下降多少, a
-    clause that gives the growth of 国内生产总值 holds most of the question's characters but little of
-    what tells it from any other figure (能耗), and a word no report writes weighs nothing. English
-    questions keep their words' lengths (their terms come in groups, `_held`)."""
-    if asked.groups is not None:
-        return asked
+    """A question whose words count, against the words that name the indicator (kb/figures.py's
+    `answer`, `indicator`), by how rare they are in the reports (BM25's IDF), not by their length:
+    asked 单位国内生产总值能耗下降多少 (or "energy consumption per unit of GDP"), a clause that gives the
+    growth of 国内生产总值 holds most of the question's characters but little of what tells it from any
+    other figure (能耗), and a word no report writes weighs nothing."""
     n = index.dense.count
 
     @lru_cache(maxsize=None)

@@ -139,13 +139,13 @@ def _weight(text: str, terms: list[str], weigh: Callable[[str], float] = len) ->
     return sum(weigh(t) for t in found if not any(t != u and t in u for u in found))
 
 
-def _held(text: str, groups: Sequence[Sequence[str]]) -> int:
+def _held(text: str, groups: Sequence[Sequence[str]], weigh: Callable[[str], float] = len) -> float:
     """`_weight` for words that come in groups of alternatives (the report terms of one English word:
     城镇 or 城乡 for "urban"): each group counts once, by the longest of its words in `text`. Summed,
     not through `_weight`'s rule that a word inside a longer one adds nothing: 消费 ("consumer") inside
     居民消费 ("consumer prices") would shrink what naming the indicator weighs, and Tibet's 社会消费品零售总额增长
     7%左右 would answer its CPI (compare-2026-english-dev 0.934 -> 0.918 measured that way)."""
-    return sum(max((len(t) for t in g if t in text), default=0) for g in groups)
+    return sum(max((weigh(t) for t in g if t in text), default=0) for g in groups)
 
 
 def answer_strength(text: str, terms: list[str]) -> float:
@@ -245,9 +245,10 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
         asked_about = [[t for t in g if t in what] for g in groups]
         def held(said):
             return _held(said, asked_about)
-        rated = held
+        def rated(said):
+            return _held(said, asked_about, weigh)
         core_groups = asked_about if named is None else named
-        need = _held(" ".join(t for g in core_groups for t in g), core_groups) if indicator else 0
+        need = _held(" ".join(t for g in core_groups for t in g), core_groups, weigh) if indicator else 0
     reading = _read(text)
     for s, e, clauses in reading.sentences:
         seen_sentence = reading.seen[s:e]
