@@ -32,7 +32,8 @@ _CN = "零〇一二三四五六七八九十百点"
 CN_PERCENT = re.compile(rf"百分之(?P<low>[{_CN}]+)(?:(?:至|到)(?:百分之)?(?P<high>[{_CN}]+))?"
                         rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
 # "千亿元", "两千万人", "十二项", "二百九十七亿九千七百万元" (amounts in words; not "一个", "三年")
-CN_AMOUNT = re.compile(rf"(?P<low>(?:[{_CN}两千]+亿)?(?:[{_CN}两千]*[十百千][{_CN}两千]*|[{_CN}两千]+(?=[万亿])))"
+CN_AMOUNT = re.compile(rf"(?P<low>(?:[{_CN}两千]+亿)?(?:[{_CN}两千]+万(?=[{_CN}两千]))?"
+                       rf"(?:[{_CN}两千]*[十百千][{_CN}两千]*|[{_CN}两千]+(?=[万亿])))"
                        rf"(?P<unit>{'|'.join(map(re.escape, [u for u in UNITS if u not in '%％']))})"
                        rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
 CLAUSE = re.compile(r"[^，；。：！？、,;:]+")
@@ -106,12 +107,16 @@ def _chinese_figures(text: str) -> list[Figure]:
 
 
 def _amount(low: str, unit: str) -> float:
-    """An amount in words in its unit: 二百九十七亿九千七百 of 万元 is 2,979,700 (297亿 and 9,700万)."""
+    """An amount in words in its unit: 二百九十七亿九千七百 of 万元 is 2,979,700 (297亿 and 9,700万),
+    一万零五百 of 亿斤 is 10,500."""
     high, split, rest = low.partition("亿")
-    if not split:
-        return chinese_number(low)
-    per_yi = 1e4 if unit.startswith("万") else 1.0 if unit.startswith("亿") else 1e8  # units in one 亿
-    return chinese_number(high) * per_yi + (chinese_number(rest) if rest else 0.0)
+    if split:
+        per_yi = 1e4 if unit.startswith("万") else 1.0 if unit.startswith("亿") else 1e8  # units in one 亿
+        return chinese_number(high) * per_yi + (_amount(rest, "") if rest else 0.0)
+    high, split, rest = low.partition("万")
+    if split:
+        return chinese_number(high) * 1e4 + chinese_number(rest)
+    return chinese_number(low)
 
 
 @dataclass(frozen=True)
