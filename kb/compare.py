@@ -313,7 +313,8 @@ UNTIL = re.compile(rf"\b(?:until|till|up\s+to|through)\s+{YEAR}\b", re.I)
 
 def _years_asked(question: str) -> tuple[int, int]:
     """The years a timeline covers: "2010年以来…" / "since 2010" from 2010 on, "2000年以前…" / "before
-    2000" the years before it ("until 2000": and it), "2010—2015年…" those, one year named only that one; none named, every year."""
+    2000" the years before it ("until 2000": and it), "2010—2015年…" those, one year named only that
+    one; none named, every year."""
     m = SINCE.search(question)
     if m:
         return int(next(g for g in m.groups() if g)), 9999
