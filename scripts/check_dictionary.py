@@ -80,6 +80,7 @@ def main(data: Path, work: Path, per_source: int, seed: int):
         lexicon._translate = translate
     n = counts["questions"] or 1
     print(json.dumps({k: (v if k == "questions" else round(v / n, 3)) for k, v in counts.items()}, indent=1))
+    print(json.dumps(phrases(questions, indexes, embedder, random.Random(seed)), indent=1))
     print(json.dumps(british(questions, indexes, embedder), indent=1))
 
 
@@ -87,6 +88,34 @@ def first_is_right(q: dict, text: str, indexes: dict, embedder) -> bool:
     """Is the first answer to `text`, searched within the question's report, its gold paragraph?"""
     top = search(indexes[q["index"]], embedder, text, 1, filters=make_filters(list(q["docs"]), None, None))
     return bool(top) and (top[0].doc_id, top[0].paragraph) in q["gold"]
+
+
+def phrases(questions: list[dict], indexes: dict, embedder, rng: random.Random) -> dict:
+    """R@1 of the questions with a pair of words the dictionary glosses as one ("interest rates" →
+    利率) and the lexicon learned no phrase for, as asked; with one of the two words unknown and
+    nothing in its phrase's place; with it unknown and the dictionary's phrase there (_new_phrase)."""
+    learned, phrase = lexicon._learned, lexicon.dictionary_phrase
+    state: dict = {"word": None, "phrase": True}
+    lexicon._learned = lambda w: None if w == state["word"] else learned(w)
+    lexicon.dictionary_phrase = lambda a, b: phrase(a, b) if state["phrase"] else []
+    counts = {"questions": 0, "R@1 lexicon": 0, "R@1 unknown": 0, "R@1 dictionary phrase": 0}
+    try:
+        for q in questions:
+            words = lexicon.english_words(q["q"])
+            pairs = [(a, b) for a, b in zip(words, words[1:])
+                     if phrase(a, b) and not lexicon._phrase(a, b) and learned(a) and learned(b)]
+            if not pairs:
+                continue
+            word = rng.choice(rng.choice(pairs))
+            counts["questions"] += 1
+            for key, hidden, with_phrase in (("R@1 lexicon", None, True), ("R@1 unknown", word, False),
+                                             ("R@1 dictionary phrase", word, True)):
+                state.update(word=hidden, phrase=with_phrase)
+                counts[key] += first_is_right(q, q["q"], indexes, embedder)
+    finally:
+        lexicon._learned, lexicon.dictionary_phrase = learned, phrase
+    n = counts["questions"] or 1
+    return {k: (v if k == "questions" else round(v / n, 3)) for k, v in counts.items()}
 
 
 def british(questions: list[dict], indexes: dict, embedder) -> dict:

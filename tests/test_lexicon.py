@@ -93,6 +93,18 @@ def test_a_phrase_in_another_form_finds_what_was_learned():
     assert "发展中国家" not in expand("developed countries")
 
 
+def test_a_term_coined_after_the_translations_is_read_from_the_dictionary_as_one(loaded_index, embedder):
+    # "altitude" is in no translation (they end in 2022; 低空经济 came after): the hyphenated word is
+    # the dictionary's "low altitude", 低空, and not its parts' own terms ("low" → 低收入)
+    assert load_lexicon()[0].get("altitude") is None and "low-altitude" not in load_lexicon()[0]
+    assert "低空" in expand("low-altitude economy") and "低收入" not in expand("low-altitude economy")
+    assert "低空" in expand("low altitude flights")  # two words: the phrase beside the words' own terms
+    assert "低空" not in expand("low wages at high altitude")  # apart, the words are only themselves
+    # a hyphenated word whose parts the translations use is its parts' terms, as before
+    assert set(expand("opening-up")) == set(expand("opening")) | set(expand("up"))
+    top = search(loaded_index, embedder, "low-altitude economy", k=1)
+    assert "低空经济" in top[0].text
+
 
 def test_an_english_question_about_the_cpi_gets_its_figure(compare_library, embedder):
     from kb import store

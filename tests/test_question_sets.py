@@ -16,7 +16,8 @@ def test_the_bundled_reports_sets_are_there():
                                       "shenyang-english-heldout3.jsonl", "shenyang-heldout-zh3.jsonl",
                                       "shenyang-english-heldout4.jsonl", "shenyang-heldout-zh4.jsonl",
                                       "shenyang-english-heldout5.jsonl", "shenyang-heldout-zh5.jsonl",
-                                      "shenyang-english-heldout6.jsonl"}
+                                      "shenyang-english-heldout6.jsonl", "shenyang-heldout-zh6.jsonl",
+                                      "shenyang-english-heldout7.jsonl"}
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
