@@ -15,7 +15,9 @@ from functools import lru_cache
 
 from .lexical import fold
 
-NUMBER = r"\d+(?:[.．]\d+)?"  # full-width digits and point as older reports print them: ７．５
+# full-width digits and point as older reports print them (７．５), thousands grouped by commas as some of
+# them do (３３，２１２万吨), and digits spaced out as one web page gave a report (4 9 2 5 0 万吨)
+NUMBER = r"\d{1,3}(?:[，,]\d{3})+(?!\d)(?:[.．]\d+)?|\d(?: \d){2,}(?! ?\d)|\d+(?:[.．]\d+)?"
 # what a report counts in, each also in 万, 亿 and 万亿 (1.5亿户, 7200套, 8亿吨, 370亿方)
 MEASURES = ("元", "人次", "人", "名", "户", "家", "所", "个", "项", "套", "辆", "台", "座", "条", "张", "件", "场", "次",
             "吨", "斤", "亩", "公里", "平方公里", "平方米", "立方米", "千瓦", "千瓦时", "标箱", "倍")
@@ -36,7 +38,7 @@ CN_AMOUNT = re.compile(rf"(?P<low>(?:[{_CN}两千]+亿)?(?:[{_CN}两千]+万(?=[
                        rf"(?:[{_CN}两千]*[十百千][{_CN}两千]*|[{_CN}两千]+(?=[万亿])))"
                        rf"(?P<unit>{'|'.join(map(re.escape, [u for u in UNITS if u not in '%％']))})"
                        rf"(?P<qualifier>{'|'.join(QUALIFIERS)})?")
-CLAUSE = re.compile(r"[^，；。：！？、,;:]+")
+CLAUSE = re.compile(r"(?:[^，；。：！？、,;:]|(?<=\d)[，,](?=\d{3}(?!\d)))+")  # not at a comma within a number
 # what a figure right after 每 is: a denominator (每10万人口, 每50公斤) or the step of a rate (国内生产总值每增长1个
 # 百分点的增量), never the amount the sentence gives
 PER = re.compile(r"每(?:增长|增加|提高|上升|下降|降低|减少)?\s*$")
@@ -67,11 +69,16 @@ def figures(text: str) -> list[Figure]:
         if m.group("low_unit") and m.group("high") and not m.group("unit"):
             continue  # "5%—" followed by a bare number is not a range of percentages
         text_of = m.group().rstrip()
-        low = float(unicodedata.normalize("NFKC", m.group("low")))
+        low = number(m.group("low"))
         out.append(Figure(text_of, low, unit, m.group("qualifier") or "", m.start(), m.start() + len(text_of)))
     if re.search(f"[{_CN}两千]", text):
         out = sorted(out + _chinese_figures(text), key=lambda f: f.start)
     return out
+
+
+def number(text: str) -> float:
+    """３３，２１２ → 33212.0, ７．５ → 7.5, "4 9 2 5 0" → 49250.0."""
+    return float(re.sub(r"[, ]", "", unicodedata.normalize("NFKC", text)))
 
 
 def chinese_number(text: str) -> float:

@@ -31,6 +31,12 @@ def test_figures_as_written_and_sortable():
     # after 每: a denominator or a rate's step, not a figure the sentence gives
     per = "每10万人配置AED达45台，国内生产总值每增长1个百分点的增量，相当于5年前1.5个百分点"
     assert [f.text for f in figures(per)] == ["45台", "1.5个百分点"]
+    # thousands grouped by commas (older reports) and digits a web page spaced out: one number each,
+    # and the clause is not cut at such a comma
+    grouped = "粮食产量３３，２１２万吨，比上年增加２，７３７万吨；1997年粮食产量4 9 2 5 0 万吨，比2020，2021年"
+    assert [(f.text, f.value) for f in figures(grouped)] == [
+        ("３３，２１２万吨", 33212.0), ("２，７３７万吨", 2737.0), ("4 9 2 5 0 万吨", 49250.0)]
+    assert answer("粮食产量３３，２１２万吨，比上年增加２，７３７万吨", ["粮食", "产量"]).figure.text == "３３，２１２万吨"
 
 
 def test_the_figure_of_the_clause_the_question_asks_about():
