@@ -102,30 +102,53 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
     named = {int(y) for y in YEARS.findall(question)}
     relative = relative_year(question)
     rows = []
+    plan, review = plan_q and not review_q, review_q and not plan_q
     for place, (doc_id, found) in enumerate(by_doc.items(), 1):
         naming = _naming(found, asked)
         found = naming or found
-        fitting = [r for r in found if _fits(r, plan_q and not review_q, review_q and not plan_q)]
+        fitting = [r for r in found if _fits(r, plan, review)]
+        own = None
         if not fitting or not naming:
             # none of the report's paragraphs the whole library's ranking gave is in the part asked about
             # (a plan question, and only its review ranked high), or none names the indicator (only the
             # byline ranked high among them): its own ranking, for paragraphs that are
-            own = search(index, embedder, question, k=4 * PARAGRAPHS_PER_REPORT, filters=Filters(doc=(doc_id,)),
-                         per_document=False, prefer_named=False, marked=0)
-            own = _naming(own, asked) or own
-            fitting = [r for r in own if _fits(r, plan_q and not review_q, review_q and not plan_q)]
+            own, fitting = _own(index, embedder, question, doc_id, asked, plan, review)
             found = found + [r for r in fitting if all(f.paragraph != r.paragraph for f in found)]
-        first = found[:PARAGRAPHS_PER_REPORT]
-        # a year named, or 今年 / 去年 (each report's own year, the one it reviews): a part about that
-        # year alone, before a five-year plan or review that holds it, even a little further down
-        # (Henan's 2026 report: 城镇新增就业110万人以上 this year, 500万人以上 in the five years to 2030)
-        meant = named or ({found[0].year + relative} if relative is not None and found[0].year else set())
-        exact = [r for r in fitting if r.about_year and r.about_year[0] == r.about_year[1] in meant]
-        # of the first paragraphs, those that fit; where none does, the first that do further down
-        chosen = ([r for r in exact if r in first] or exact[:PARAGRAPHS_PER_REPORT]
-                  or [r for r in fitting if r in first] or fitting[:PARAGRAPHS_PER_REPORT] or first)
-        rows.append(_row(place, chosen, asked))
+        row = _row(place, _chosen(found, fitting, named, relative), asked)
+        if not row.figure:
+            # the paragraphs read name the indicator but give no figure for it (policy paragraphs above the
+            # list of targets): the best figure of the report's own ranking, from a sentence that names all
+            # of the indicator (half of it would let 高端精品钢产量占比 answer for 粮食产量, read over a
+            # whole report)
+            if own is None:
+                own, fitting = _own(index, embedder, question, doc_id, asked, plan, review)
+            row = _figured(place, _chosen(own, fitting, named, relative, len(own)), asked) or row
+        rows.append(row)
     return _sorted(rows, sort), None
+
+
+def _own(index: Index, embedder, question: str, doc_id: str, asked: _Asked, plan: bool,
+         review: bool) -> tuple[list, list]:
+    """A report's own ranking for the question (its paragraphs that name the indicator, where some do),
+    and those of them in the part asked about."""
+    own = search(index, embedder, question, k=4 * PARAGRAPHS_PER_REPORT, filters=Filters(doc=(doc_id,)),
+                 per_document=False, prefer_named=False, marked=0)
+    own = _naming(own, asked) or own
+    return own, [r for r in own if _fits(r, plan, review)]
+
+
+def _chosen(found: list, fitting: list, named: set[int], relative: int | None,
+            depth: int = PARAGRAPHS_PER_REPORT) -> list:
+    """The paragraphs a report's cell is read from: of its first ones, those in the part asked about;
+    where none is, the first that are further down. A year named, or 今年 / 去年 (each report's own year,
+    the one it reviews): a part about that year alone comes before a five-year plan or review that holds
+    it, even a little further down (Henan's 2026 report: 城镇新增就业110万人以上 this year, 500万人以上 in
+    the five years to 2030)."""
+    first = found[:depth]
+    meant = named or ({found[0].year + relative} if relative is not None and found[0].year else set())
+    exact = [r for r in fitting if r.about_year and r.about_year[0] == r.about_year[1] in meant]
+    return ([r for r in exact if r in first] or exact[:depth]
+            or [r for r in fitting if r in first] or fitting[:depth] or first)
 
 
 def _sorted(rows: list[Row], sort: str) -> list[Row]:
@@ -193,6 +216,13 @@ class _Asked:
         held = [g for g in self.named_groups if 2 * sum(any(w in t for w in g) for t in seen) >= len(seen)]
         return dataclasses.replace(self, named_groups=held or self.named_groups)
 
+    def names_all(self, text: str) -> bool:
+        """Whether `text` names every word of the indicator (an English question's: a term of each group)."""
+        seen = fold(text)
+        if self.groups is None:
+            return all(w in seen for w in self.named)
+        return all(any(w in seen for w in g) for g in self.named_groups)
+
     def read(self, text: str):
         """The answer a cell gives from `text`."""
         return answer(text, self.terms, indicator=True, one_year=self.one_year, groups=self.groups,
@@ -240,6 +270,21 @@ def _row(place: int, found: list, asked: _Asked) -> Row:
         alt = asked.read(other.text)
         if alt.score > ans.score:
             r, ans = other, alt
+    return _made(place, r, ans)
+
+
+def _figured(place: int, found: list, asked: _Asked) -> Row | None:
+    """The row of the paragraph of `found` that answers with most of the question, of those whose
+    answer gives a figure in a sentence naming all of the indicator; None where none does."""
+    best = None
+    for r in found:
+        ans = asked.read(r.text)
+        if ans.figure and asked.names_all(ans.sentence) and (best is None or ans.score > best[1].score):
+            best = r, ans
+    return _made(place, *best) if best else None
+
+
+def _made(place: int, r, ans) -> Row:
     fig = ans.figure
     return Row(place, r.doc_id, r.title, r.region, r.year, ans.sentence, fig.text if fig else "",
                fig.value if fig else None, fig.unit if fig else "", r.paragraph, r.citation, r.url, r.score,

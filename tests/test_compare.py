@@ -167,6 +167,30 @@ def test_a_cell_is_for_the_rare_word_of_the_indicator_not_the_common_one(tmp_pat
         assert 2023 not in years or years[2023].target.figure == "", asked
 
 
+JOBS_POLICY = ("就业是最大的民生，要坚持把稳就业作为优先目标，新增城镇就业机会。",
+               "实施重点领域、重点行业、城乡基层和中小微企业就业支持计划，支持企业稳岗扩岗。",
+               "强化高校毕业生、农民工、退役军人等重点群体就业帮扶，促进城镇青年就业，新增就业见习岗位。",
+               "健全就业公共服务体系，建设城乡一体的零工市场，促进新就业形态健康发展。",
+               "大力开展职业技能培训，让更多劳动者在城镇稳定就业、安心生活。",
+               "加大创业担保贷款支持力度，以创业带动就业，新增一批返乡创业园。")
+TARGETS = ("今年经济社会发展主要预期目标是：地区生产总值增长5%左右，一般公共预算收入增长3%，规模以上工业增加值增长6%，"
+           "固定资产投资增长5%，社会消费品零售总额增长5%，进出口总额促稳提质，城镇新增就业{}，城镇调查失业率5.5%左右，"
+           "居民消费价格涨幅2%左右，居民收入增长与经济增长同步，粮食产量稳定在400亿斤以上，单位地区生产总值能耗降低2.5%左右。")
+
+
+def test_a_cell_the_policy_paragraphs_leave_empty_takes_the_figure_of_the_list_of_targets(tmp_path_factory, embedder):
+    # asked in English, each report's employment policies rank above its long list of targets in the
+    # library's ranking: its own ranking reaches the list, and the figure named with all of the indicator
+    jobs = {"河北省": "85万人以上", "山西省": "45万人", "湖南省": "70万人", "吉林省": "30万人"}
+    index = _provinces(tmp_path_factory, embedder, "jobs", {
+        f"2026-{place}": (f"2026年{place}政府工作报告\n\n一、2025年工作回顾\n\n过去一年，地区生产总值增长5.2%。\n\n"
+                          f"二、2026年工作安排\n\n" + "\n\n".join((TARGETS.format(figure), *JOBS_POLICY)) + "\n")
+        for place, figure in jobs.items()})
+    for asked in ("How many new urban jobs does each province aim to create this year?", "各省今年城镇新增就业目标"):
+        rows = compare(index, embedder, asked)
+        assert {r.region: r.figure for r in rows} == {p[:2]: f for p, f in jobs.items()}, asked
+
+
 def test_the_words_that_ask_across_reports_are_not_read_in_a_cell(tmp_path_factory, embedder):
     # 历年 asks for every year; "动用了历年财政结余" does not answer for foreign trade
     index = _provinces(tmp_path_factory, embedder, "over-the-years", {
