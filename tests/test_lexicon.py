@@ -44,6 +44,8 @@ def test_a_word_the_translations_never_use_is_read_from_the_dictionary(loaded_in
     top = search(loaded_index, embedder, "subway", k=1, mode="lexical")  # BM25 alone finds it
     assert "地铁" in top[0].text
     assert dictionary_terms("the") == [] and expand("the") == []  # a word the lexicon learned away stays away
+    # an acronym the translations never wrote, from the gloss that spells it out ("artificial intelligence (AI)")
+    assert load_lexicon()[0].get("ai") is None and "人工智能" in expand("AI Plus initiative")
 
 
 def test_a_word_in_another_form_finds_what_was_learned_for_its_stem():
