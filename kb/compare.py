@@ -122,7 +122,8 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
             # whole report)
             if own is None:
                 own, fitting = _own(index, embedder, question, doc_id, asked, plan, review)
-            row = _figured(place, _chosen(own, fitting, named, relative, len(own)), asked) or row
+            if own:
+                row = _figured(place, _chosen(own, fitting, named, relative, len(own)), asked) or row
         rows.append(row)
     return _sorted(rows, sort), None
 
