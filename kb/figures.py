@@ -134,6 +134,9 @@ class Answer:
 
 
 RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|提升|比重|占比|[率%％]")
+# a question asking how fast something grew or what share or rate it is: a compare cell's answer is a
+# percentage ("实际增长多少": 4%, not the 2.5万亿元 the same sentence gives); 提高 may ask an amount (提高20元)
+GROWTH = re.compile(r"增长|增速|增幅|涨幅|下降|降低|比重|占比|率")
 # a clause that goes on with the one before: "国内生产总值达到18.23万亿元，比上年增长9.9%", "…达到
 # ４３８００亿元，按可比价格计算，比上年增长百分之十一点八"
 CONTINUES = re.compile(r"^\s*(?:按可比价格计算，?)?(?:比上年|同比|比\d{4}年|增长|增速|年均|平均每年|下降|提高|上涨)")
@@ -244,6 +247,7 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
     kb compare: its rarity in the reports); the clause against its sentence, and its score, count characters."""
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
+    asks_rate = bool(GROWTH.search("".join(terms)))
     what = [t for t in terms if not any(c.isdigit() for c in t)]  # what is asked about, not when
     if groups is None:
         def held(said):
@@ -291,6 +295,8 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
             found = clause.figures if not indicator or (asked and 2 * holds >= asked and 2 * rating >= need) else ()
             if one_year and SEVERAL_YEARS.search(said):
                 found = ()  # a year's figure is asked, and this clause gives several years' average or total
+            if indicator and asks_rate:
+                found = tuple(f for f in found if f.unit in ("%", "个百分点"))  # not a level (2.5万亿元)
             last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)
             f = next((f for f in found if f.start >= last), found[0]) if found else None
             if f is None:  # a clause without a figure answers only on its own words

@@ -100,6 +100,12 @@ def test_a_years_figure_is_not_an_average_over_several():
     # the growth goes on with what the clause before the aside named
     level = "全省地区生产总值达到5.53万亿元、稳居全国前十强、增长4.8%，其中规模工业增加值增长7%。"
     assert answer(level, terms, indicator=True, one_year=True).figure.text == "4.8%"
+    # asked how fast it grew, a level is no answer, however much of the indicator its clause names (weighed
+    # by rarity, as kb compare weighs: 增长 and 实际 are in every report)
+    rarity = {"增长": 0.1, "实际": 0.3, "去年": 0.2}.get
+    levels = "全省地区生产总值突破2.5万亿元，经济实力持续增强。"
+    assert answer(levels, terms, indicator=True, weigh=lambda t: rarity(t, 2.0)).figure is None
+    assert answer(levels, query_terms("各省地区生产总值"), indicator=True).figure.text == "2.5万亿元"
 
 
 def _provinces(tmp_path_factory, embedder, name, reports: dict[str, str]):
