@@ -221,8 +221,8 @@ class _Asked:
         """Whether `text` names every word of the indicator (an English question's: a term of each group)."""
         seen = fold(text)
         if self.groups is None:
-            return all(w in seen for w in self.named)
-        return all(any(w in seen for w in g) for g in self.named_groups)
+            return bool(self.named) and all(w in seen for w in self.named)
+        return bool(self.named_groups) and all(any(w in seen for w in g) for g in self.named_groups)
 
     def read(self, text: str):
         """The answer a cell gives from `text`."""
