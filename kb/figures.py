@@ -137,6 +137,10 @@ RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|提升|比重|占�
 # a question asking how fast something grew or what share or rate it is: a compare cell's answer is a
 # percentage ("实际增长多少": 4%, not the 2.5万亿元 the same sentence gives); 提高 may ask an amount (提高20元)
 GROWTH = re.compile(r"增长|增速|增幅|涨幅|下降|降低|比重|占比|率")
+# a question asking how much is produced (粮食产量) is not answered by the land it is grown on: the clause
+# before "确保粮食播种面积1530万亩、总产量125亿斤" names 粮食 and gives an area; one asking an area takes one
+OUTPUT, AREA = re.compile(r"产量|产能|总产"), re.compile(r"面积")
+AREA_UNITS = re.compile(r"亩|平方(?:公里|米)$")
 # a clause that goes on with the one before: "国内生产总值达到18.23万亿元，比上年增长9.9%", "…达到
 # ４３８００亿元，按可比价格计算，比上年增长百分之十一点八"
 CONTINUES = re.compile(r"^\s*(?:按可比价格计算，?)?(?:比上年|同比|比\d{4}年|增长|增速|年均|平均每年|下降|提高|上涨)")
@@ -161,6 +165,19 @@ def _held(text: str, groups: Sequence[Sequence[str]], weigh: Callable[[str], flo
     居民消费 ("consumer prices") would shrink what naming the indicator weighs, and Tibet's 社会消费品零售总额增长
     7%左右 would answer its CPI (compare-2026-english-dev 0.934 -> 0.918 measured that way)."""
     return sum(max((weigh(t) for t in g if t in text), default=0) for g in groups)
+
+
+def _measures(asked: str) -> Callable[[Figure], bool]:
+    """Which figures can be a compare cell's answer, by their unit, for a question whose words are
+    `asked`: a growth, share or rate a percentage (实际增长多少: 4%, not the 2.5万亿元 the same sentence
+    gives); an output not an area; an area an area."""
+    if GROWTH.search(asked):
+        return lambda f: f.unit in ("%", "个百分点")
+    if AREA.search(asked):
+        return lambda f: bool(AREA_UNITS.search(f.unit))
+    if OUTPUT.search(asked):
+        return lambda f: not AREA_UNITS.search(f.unit)
+    return lambda f: True
 
 
 def answer_strength(text: str, terms: list[str]) -> float:
@@ -247,7 +264,7 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
     kb compare: its rarity in the reports); the clause against its sentence, and its score, count characters."""
     best = Answer(text.strip(), None, 0.0)
     wants_rate = bool(RATE.search("".join(terms)))
-    asks_rate = bool(GROWTH.search("".join(terms)))
+    measures = _measures("".join(terms))
     what = [t for t in terms if not any(c.isdigit() for c in t)]  # what is asked about, not when
     if groups is None:
         def held(said):
@@ -295,8 +312,8 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
             found = clause.figures if not indicator or (asked and 2 * holds >= asked and 2 * rating >= need) else ()
             if one_year and SEVERAL_YEARS.search(said):
                 found = ()  # a year's figure is asked, and this clause gives several years' average or total
-            if indicator and asks_rate:
-                found = tuple(f for f in found if f.unit in ("%", "个百分点"))  # not a level (2.5万亿元)
+            if indicator:
+                found = tuple(f for f in found if measures(f))
             last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)
             f = next((f for f in found if f.start >= last), found[0]) if found else None
             if f is None:  # a clause without a figure answers only on its own words

@@ -108,6 +108,19 @@ def test_a_years_figure_is_not_an_average_over_several():
     assert answer(levels, query_terms("各省地区生产总值"), indicator=True).figure.text == "2.5万亿元"
 
 
+def test_an_output_is_not_the_land_it_is_grown_on():
+    def cell(text, question):  # as kb compare reads a report's sentence for a question
+        terms = query_terms(question)
+        return answer(text, terms, indicator=True, named=indicator_words(terms)).figure
+
+    # the clause that names 粮食 gives the sown area; the output follows it, its subject shared
+    both = "严守耕地红线，确保粮食播种面积1530万亩、总产量125亿斤。"
+    assert cell(both, "今年粮食产量目标").text == "125亿斤"
+    assert cell("确保粮食种植面积4510万亩以上。", "今年粮食产量目标") is None
+    # asked for the area, the same sentence gives it
+    assert cell(both, "今年粮食播种面积").text == "1530万亩"
+
+
 def _provinces(tmp_path_factory, embedder, name, reports: dict[str, str]):
     """The index of a small library of provincial reports (conftest's `_library`)."""
     return store.load(_library(tmp_path_factory, embedder, name, reports) / "index")
