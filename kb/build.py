@@ -17,7 +17,7 @@ from . import store
 from .chunking import ChunkSettings, chunk_document, lexical_text
 from .documents import SUFFIXES, Document, read_documents
 from .errors import DocumentError, KbError
-from .lexical import LexicalIndex, full_dictionary, tokenize
+from .lexical import CUT_VERSION, LexicalIndex, full_dictionary, tokenize
 
 
 @dataclass
@@ -164,7 +164,8 @@ def lexical_side(documents: list[Document], chunks, cached: dict[str, list[str]]
     tokens: dict[str, list[str]] = {}
     corpus = []
     texts = [lexical_text(by_id[c.doc_id], c) for c in chunks]
-    keys_of = [hashlib.sha1(text.encode("utf-8")).hexdigest() for text in texts]
+    # keyed by how text is cut too: terms a build before a change of that cut are not reused
+    keys_of = [hashlib.sha1(f"{CUT_VERSION}\n{text}".encode("utf-8")).hexdigest() for text in texts]
     if sum(1 for k in set(keys_of) if k not in cached) > 50:
         full_dictionary()  # many texts to cut: jieba's in-memory dictionary pays for its load
     for text, key in zip(texts, keys_of):

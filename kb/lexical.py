@@ -23,6 +23,9 @@ STOP_WORDS = frozenset(
     "what which how many much is are was were the a an of in on for to and or did does do "
     "with by at from as be this that these those it its about".split()
 )
+# how text is cut into terms: a build does not reuse the terms of an earlier cut (2: the whole text,
+# where folding changes its length)
+CUT_VERSION = 2
 UNITS = ("亿元", "万元", "元", "亿斤", "万斤", "亿", "万", "千", "百", "个", "人", "户", "家", "项", "座", "条",
          "公里", "平方公里", "亩", "万亩", "吨", "倍", "年", "月", "日", "天", "所", "张", "套", "次", "场")
 
@@ -168,14 +171,8 @@ def _alnum(word: str, start: int) -> list[tuple[str, int, int]]:
 
 @lru_cache(maxsize=4096)  # one query is cut by BM25, the ranker and the highlighter
 def tokens_with_spans(text: str) -> tuple[tuple[str, int, int], ...]:
-    """Index terms of `text` with their character spans (for highlighting), stop words dropped.
-
-    Folding keeps lengths for CJK and ASCII, so spans in the folded text are
-    spans in the original text for the characters that matter here.
-    """
-    folded = fold(text)
-    if len(folded) != len(text):  # NFKC changed the length (e.g. ㎡ → m2): spans are approximate
-        folded = folded[: len(text)].ljust(len(text))
+    """Index terms of `text` with their character spans in `text` (for highlighting), stop words dropped."""
+    folded, at = _folded_at(text)
     out: list[tuple[str, int, int]] = []
     jieba = _jieba()
     for m in re.finditer(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9][a-z0-9.%‰+\-]*", folded):
@@ -191,7 +188,23 @@ def tokens_with_spans(text: str) -> tuple[tuple[str, int, int], ...]:
         unit = next((u for u in UNITS if tail.startswith(u)), None)
         if unit:
             out.append((m.group() + unit, m.start(), m.end() + len(unit)))
-    return tuple((w, s, e) for w, s, e in dict.fromkeys(out) if w.strip() and w not in STOP_WORDS)
+    return tuple((w, at[s], at[e - 1] + 1) for w, s, e in dict.fromkeys(out) if w.strip() and w not in STOP_WORDS)
+
+
+def _folded_at(text: str) -> tuple[str, list[int] | range]:
+    """`text` folded, and for each character of the folded text the position in `text` it came from.
+    Folding keeps lengths for CJK and ASCII; where NFKC does not (the "…" of a shortened heading in what
+    BM25 sees of every chunk below it is "...", ㎡ is "m2"), each character is folded on its own, so the
+    whole text is cut, not all but its last characters."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        return folded, range(len(text))
+    pieces = [unicodedata.normalize("NFKC", ch) for ch in text]
+    joined = simplified("".join(pieces)).lower()
+    at = [i for i, piece in enumerate(pieces) for _ in piece]
+    if len(joined) != len(at):  # a conversion changed the length again: the old approximation
+        return folded[: len(text)].ljust(len(text)), range(len(text))
+    return joined, at
 
 
 def tokenize(text: str) -> list[str]:

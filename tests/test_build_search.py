@@ -150,6 +150,12 @@ def test_exact_terms_and_traditional_characters(loaded_index, embedder):
         assert any(gold in r.text for r in results), query
 
 
+def test_the_last_word_of_a_chunk_under_a_shortened_heading_is_searched(loaded_index, embedder):
+    # what BM25 sees of a chunk begins with its section path, which kb shortens with "…" (NFKC folds it
+    # to three characters); the chunk "…新培育10个智能工厂、15个数字化车间，" ends on 车间
+    assert "数字化车间" in search(loaded_index, embedder, "车间", k=1, mode="lexical")[0].text
+
+
 def test_last_year_and_this_year_go_to_their_sections(loaded_index, embedder):
     this_year = search(loaded_index, embedder, "今年地区生产总值增长目标", k=1)[0]
     last_year = search(loaded_index, embedder, "去年地区生产总值增长了多少", k=1)[0]

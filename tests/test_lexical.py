@@ -61,3 +61,12 @@ def test_an_english_word_is_matched_as_written_beside_what_the_lexicon_reads_it_
     assert reports.scores(question)[1] == reports.scores("轻轨 轨道交通这个名字是什么意思呢")[1]
     scores, _ = index.scores("metro")  # an English question too
     assert scores[0] > 0 and scores[1] > 0 and scores[2] == 0
+
+
+def test_text_that_folds_to_another_length_is_cut_whole_and_its_spans_point_into_it():
+    from kb.lexical import tokens_with_spans
+
+    text = "（二）坚持以科技创新推动产业创新…\n新建住房120㎡，建成15个数字化车间"
+    terms = {word: text[s:e] for word, s, e in tokens_with_spans(text)}
+    assert terms["车间"] == "车间" and terms["数字化"] == "数字化"  # the last words, as written
+    assert terms["120m2"] == "120㎡"
