@@ -137,6 +137,7 @@ RATE = re.compile(r"增长|增速|涨幅|下降|降低|提高|提升|比重|占�
 # a question asking how fast something grew or what share or rate it is: a compare cell's answer is a
 # percentage ("实际增长多少": 4%, not the 2.5万亿元 the same sentence gives); 提高 may ask an amount (提高20元)
 GROWTH = re.compile(r"增长|增速|增幅|涨幅|下降|降低|比重|占比|率")
+CHANGE = re.compile(r"增长|增速|增幅|涨幅|下降|降低")  # of those, the ones that ask how much something changed
 # a question asking how much is produced (粮食产量) is not answered by the land it is grown on: the clause
 # before "确保粮食播种面积1530万亩、总产量125亿斤" names 粮食 and gives an area; one asking an area takes one
 OUTPUT, AREA = re.compile(r"产量|产能|总产"), re.compile(r"面积")
@@ -167,17 +168,19 @@ def _held(text: str, groups: Sequence[Sequence[str]], weigh: Callable[[str], flo
     return sum(max((weigh(t) for t in g if t in text), default=0) for g in groups)
 
 
-def _measures(asked: str) -> Callable[[Figure], bool]:
-    """Which figures can be a compare cell's answer, by their unit, for a question whose words are
-    `asked`: a growth, share or rate a percentage (实际增长多少: 4%, not the 2.5万亿元 the same sentence
-    gives); an output not an area; an area an area."""
+def _measures(asked: str) -> Callable[[Figure, str], bool]:
+    """Which figures can be a compare cell's answer, by their unit and what follows them (`after`), for a
+    question whose words are `asked`: a growth, share or rate a percentage (实际增长多少: 4%, not the 2.5万亿元
+    the same sentence gives), and a growth not one that qualifies a noun ("百分之八十以上的财政收入来自城市",
+    a share of it); an output not an area; an area an area."""
     if GROWTH.search(asked):
-        return lambda f: f.unit in ("%", "个百分点")
+        change = bool(CHANGE.search(asked))
+        return lambda f, after: f.unit in ("%", "个百分点") and not (change and after.startswith("的"))
     if AREA.search(asked):
-        return lambda f: bool(AREA_UNITS.search(f.unit))
+        return lambda f, after: bool(AREA_UNITS.search(f.unit))
     if OUTPUT.search(asked):
-        return lambda f: not AREA_UNITS.search(f.unit)
-    return lambda f: True
+        return lambda f, after: not AREA_UNITS.search(f.unit)
+    return lambda f, after: True
 
 
 def answer_strength(text: str, terms: list[str]) -> float:
@@ -313,7 +316,7 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
             if one_year and SEVERAL_YEARS.search(said):
                 found = ()  # a year's figure is asked, and this clause gives several years' average or total
             if indicator:
-                found = tuple(f for f in found if measures(f))
+                found = tuple(f for f in found if measures(f, said[f.end:]))
             last = max((said.rfind(t) + len(t) for t in terms if t in said), default=0)
             f = next((f for f in found if f.start >= last), found[0]) if found else None
             if f is None:  # a clause without a figure answers only on its own words

@@ -108,7 +108,7 @@ def test_a_years_figure_is_not_an_average_over_several():
     assert answer(levels, query_terms("各省地区生产总值"), indicator=True).figure.text == "2.5万亿元"
 
 
-def test_an_output_is_not_the_land_it_is_grown_on():
+def test_a_cells_figure_measures_what_is_asked():
     def cell(text, question):  # as kb compare reads a report's sentence for a question
         terms = query_terms(question)
         return answer(text, terms, indicator=True, named=indicator_words(terms)).figure
@@ -119,6 +119,10 @@ def test_an_output_is_not_the_land_it_is_grown_on():
     assert cell("确保粮食种植面积4510万亩以上。", "今年粮食产量目标") is None
     # asked for the area, the same sentence gives it
     assert cell(both, "今年粮食播种面积").text == "1530万亩"
+    # a percentage that qualifies the indicator is a share of it, not its growth (the 1983 national report)
+    share = "我国百分之八十以上的财政收入来自城市工商业。"
+    assert cell(share, "历年财政收入增长多少") is None
+    assert cell(share, "财政收入来自城市工商业的比重").text == "百分之八十以上"
 
 
 def _provinces(tmp_path_factory, embedder, name, reports: dict[str, str]):
