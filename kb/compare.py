@@ -224,10 +224,10 @@ class _Asked:
             return bool(self.named) and all(w in seen for w in self.named)
         return bool(self.named_groups) and all(any(w in seen for w in g) for g in self.named_groups)
 
-    def read(self, text: str):
-        """The answer a cell gives from `text`."""
+    def read(self, text: str, year: int | None = None):
+        """The answer a cell gives from `text` (for `year`, where a timeline asks one)."""
         return answer(text, self.terms, indicator=True, one_year=self.one_year, groups=self.groups,
-                      named=self.named if self.groups is None else self.named_groups, weigh=self.weigh)
+                      named=self.named if self.groups is None else self.named_groups, weigh=self.weigh, year=year)
 
 
 def _asked(question: str) -> _Asked:
@@ -263,12 +263,12 @@ def _naming(found: list, asked: _Asked) -> list:
     return [r for r in found if any(w in fold(r.text) for w in asked.named)]
 
 
-def _row(place: int, found: list, asked: _Asked) -> Row:
+def _row(place: int, found: list, asked: _Asked, year: int | None = None) -> Row:
     """The row of a report from its first paragraphs: the best-ranked one, unless a lower one
-    answers with more of the question."""
-    r, ans = found[0], asked.read(found[0].text)
+    answers with more of the question (for `year`, in a timeline)."""
+    r, ans = found[0], asked.read(found[0].text, year)
     for other in found[1:]:
-        alt = asked.read(other.text)
+        alt = asked.read(other.text, year)
         if alt.score > ans.score:
             r, ans = other, alt
     return _made(place, r, ans)
@@ -340,9 +340,9 @@ def timeline(index: Index, embedder, question: str, filters: Filters = Filters()
     asked = asked.seen_in([[r.text for r in plan + review] for _, plan, review in parts])
     for year, plan, review in parts:
         if plan:
-            targets[year] = _row(year, plan, asked)
+            targets[year] = _row(year, plan, asked, year)
         if review:
-            outcomes[year - 1] = _row(year - 1, review, asked)
+            outcomes[year - 1] = _row(year - 1, review, asked, year - 1)
     years = [YearRow(y, targets.get(y), outcomes.get(y)) for y in sorted(set(targets) | set(outcomes))
              if first <= y <= last]
     # a year for which neither report gives a figure is not part of the timeline (2000 and 2001 set

@@ -147,6 +147,8 @@ AREA_UNITS = re.compile(r"亩|平方(?:公里|米)$")
 CONTINUES = re.compile(r"^\s*(?:按可比价格计算，?)?(?:比上年|同比|比\d{4}年|增长|增速|年均|平均每年|下降|提高|上涨)")
 # a figure over several years: an average (地区生产总值年均增长5.9%), a total (累计下降14%)
 SEVERAL_YEARS = re.compile(r"年均|平均每年|累计")
+# a year a sentence sets its figures for (a plan's horizon): 到2030年, 到一九八五年
+TO_YEAR = re.compile(r"到\s*((?:19|20)\d\d|[一二][〇○零一二三四五六七八九]{3})\s*年")
 COMPARABLE = re.compile(r"\s*按可比价格计算[，,]?\s*")  # a clause of its own between the two: it passes on
 
 
@@ -181,6 +183,12 @@ def _measures(asked: str) -> Callable[[Figure, str], bool]:
     if OUTPUT.search(asked):
         return lambda f, after: not AREA_UNITS.search(f.unit)
     return lambda f, after: True
+
+
+def _dated(sentence: str) -> set[int]:
+    """The years a sentence sets its figures for: 到2030年, 到一九八五年."""
+    digits = str.maketrans("〇○零一二三四五六七八九", "000123456789")
+    return {int(y.translate(digits)) for y in TO_YEAR.findall(sentence)}
 
 
 def answer_strength(text: str, terms: list[str]) -> float:
@@ -235,7 +243,7 @@ def _read(text: str) -> _Reading:
 def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = False,
            named: Sequence[str] | None = None, one_year: bool = False,
            groups: Sequence[Sequence[str]] | None = None,
-           weigh: Callable[[str], float] = len) -> Answer:
+           weigh: Callable[[str], float] = len, year: int | None = None) -> Answer:
     """The sentence of `text` that answers and the figure it gives for `terms` (the question's
     words). The answering clause is the one whose own words and whose sentence's words cover most
     of the question (its own count twice, or three times when the question asks for a growth, a
@@ -260,7 +268,9 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
     national report's 经济增长速度8％ for 国内生产总值增长): an empty cell, which the reader can open.
     With `one_year` (the question asks for a year's figure), a clause that gives an average or a total
     over several years (年均, 累计) gives none: a review of five years and the year before in one part
-    says "地区生产总值年均增长5.9%" beside "地区生产总值增长5.5%", and 去年 asks for the second.
+    says "地区生产总值年均增长5.9%" beside "地区生产总值增长5.5%", and 去年 asks for the second. With `year`
+    (the year a timeline's row is for), neither does a sentence that sets its figures for another year: the
+    1978 report's "到一九八五年，粮食产量达到八千亿斤" is no target for 1978.
     With `groups` (an English question: the report terms of each of its words), how much of what is asked a
     clause holds counts each word once, whichever of its terms the clause writes; `named` then are groups too.
     `weigh` is what a word counts for against the words that name the indicator (its length by default;
@@ -291,6 +301,8 @@ def answer(text: str, terms: list[str], listed: bool = False, indicator: bool = 
         around = _weight(seen_sentence, terms)
         if not around:
             continue  # no clause of it holds a word of the question (nor follows one that does)
+        if year is not None and (dated := _dated(seen_sentence)) and year not in dated:
+            continue  # its figures are for the year it names ("到一九八五年，粮食产量达到八千亿斤"), not for `year`
         asked = held(seen_sentence) if indicator else 0
         before = names_before = rated_before = 0
         for clause in clauses:

@@ -106,6 +106,11 @@ def test_a_years_figure_is_not_an_average_over_several():
     levels = "全省地区生产总值突破2.5万亿元，经济实力持续增强。"
     assert answer(levels, terms, indicator=True, weigh=lambda t: rarity(t, 2.0)).figure is None
     assert answer(levels, query_terms("各省地区生产总值"), indicator=True).figure.text == "2.5万亿元"
+    # a timeline's year: the 1978 report's figure for 1985 is no target for 1978
+    horizon = "按照十年规划，到一九八五年，粮食产量达到八千亿斤，钢产量六千万吨。"
+    grain = query_terms("历年粮食产量")
+    assert answer(horizon, grain, indicator=True, year=1978).figure is None
+    assert answer(horizon, grain, indicator=True, year=1985).figure.text == "八千亿斤"
 
 
 def test_a_cells_figure_measures_what_is_asked():
