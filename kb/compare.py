@@ -123,7 +123,11 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
             if own is None:
                 own, fitting = _own(index, embedder, question, doc_id, asked, plan, review)
             if own:
-                row = _figured(place, _chosen(own, fitting, named, relative, len(own)), asked) or row
+                # the paragraphs about the year asked first (as for any cell), then the rest of the part asked
+                # about: Liaoning's 2026 plan names 今年 in its opening paragraphs, and its investment target is
+                # in a paragraph of the part about 2026-2030 that says no year
+                row = (_figured(place, _chosen(own, fitting, named, relative, len(own)), asked)
+                       or _figured(place, fitting, asked) or row)
         rows.append(row)
     return _sorted(rows, sort), None
 

@@ -376,3 +376,20 @@ def test_a_named_year_keeps_the_comparison_to_that_years_reports(compare_library
     assert _named_year(index, "各省2026年地区生产总值增长目标", Filters()).year == 2026
     assert _named_year(index, "各省2019年地区生产总值增长目标", Filters()).year is None  # no such reports
     assert _named_year(index, "2026年目标", Filters(year=2025)).year == 2025  # the user's filter wins
+
+
+def test_a_cell_reads_the_part_asked_about_where_its_paragraphs_about_the_year_give_no_figure(tmp_path_factory,
+                                                                                              embedder):
+    # Liaoning's 2026 plan is a part about 2026-2030; its opening paragraphs say 今年 and give no figure, and its
+    # investment target is in a paragraph further down that names no year
+    targets = {"辽宁": "3%左右", "吉林": "4%", "黑龙江": "5%左右"}
+    index = _provinces(tmp_path_factory, embedder, "five-year-and-this-year", {
+        f"2026-{place}": (
+            f"2026年{place}省政府工作报告\n\n一、2025年工作回顾\n\n过去一年，地区生产总值增长5.2%。\n\n"
+            "二、“十五五”时期目标任务和2026年工作安排\n\n今年是“十五五”开局之年。今年政府工作总体要求是：坚持稳中求进，"
+            "推动投资止跌回稳，实现经济质的有效提升和量的合理增长。\n\n"
+            f"积极扩大有效投资。持续实施“抓招商、推项目、促落地”专项行动，固定资产投资增长{figure}。\n\n"
+            "推进传统产业转型增效。加快智改数转，推动规模以上工业企业数字化改造全覆盖。\n")
+        for place, figure in targets.items()})
+    rows = compare(index, embedder, "What is each province's target for fixed-asset investment growth in 2026?")
+    assert {r.region: r.figure for r in rows} == targets
