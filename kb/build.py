@@ -135,6 +135,7 @@ def build(docs: Path, index_dir: Path | str, model: str | None = None,
             # files that failed or were over a limit: not read again while unchanged (same limits)
             "skipped_files": skipped_files,
             "limits": settings_now,
+            "cut": CUT_VERSION,  # how its text was cut into words (an older cut is cut again: kb.cli.open_index)
         }
         lexical, tokens = lexical_side(documents, chunks, target.tokens(prev) if prev is not None else {})
         target.write(manifest, documents, chunks, vectors, lexical, tokens)
@@ -177,13 +178,15 @@ def lexical_side(documents: list[Document], chunks, cached: dict[str, list[str]]
 
 def copy_index(source, target) -> str:
     """The live version of one store written as a new version of another (a folder index into
-    Milvus, or back), nothing embedded again; returns the new version's name."""
+    Milvus, or back; or of itself, its text cut into words again), nothing embedded again; returns
+    the new version's name."""
     source, target = store.open_store(source), store.open_store(target)
     prev = source.load(for_build=True)
     documents = list(prev.documents.values())
     lexical, tokens = lexical_side(documents, prev.chunks, source.tokens(prev))
     with target.lock():
-        return target.write(prev.manifest, documents, prev.chunks, prev.dense.all(), lexical, tokens)
+        return target.write({**prev.manifest, "cut": CUT_VERSION}, documents, prev.chunks, prev.dense.all(),
+                            lexical, tokens)
 
 
 def changed_since(index: store.Index | dict, docs: Path) -> dict[str, list[str]]:

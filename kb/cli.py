@@ -139,6 +139,8 @@ def open_index(docs: Path, index_dir: Path, model: str | None):
     """Load the index, building it first when there is none, so a first search works; and
     re-embedding it when it was made with other weights of the bundled model (a kb from before
     its adapter, or KB_ADAPTER switched), so an upgrade does not stop the README's commands."""
+    from .build import copy_index
+    from .lexical import CUT_VERSION
     from .provision import default_model_name, is_default_model
     from .store import open_store
 
@@ -151,6 +153,14 @@ def open_index(docs: Path, index_dir: Path, model: str | None):
         click.echo(f"The index in {index_dir} was embedded with other weights of the bundled model ({built}): "
                    f"re-embedding it from {docs} first…", err=True)
         _run_build(docs, index_dir, model)
+    elif target.manifest().get("cut") != CUT_VERSION:
+        # its words were cut by an older kb (a fix to BM25's terms): cut again from its own chunks, nothing
+        # embedded and no report read, so an upgrade reaches an index whose reports did not change
+        click.echo(f"The index in {index_dir} was cut into words by an older kb: cutting it again first…", err=True)
+        try:
+            copy_index(index_dir, index_dir)
+        except (OSError, KbError) as exc:
+            _warn(f"could not cut it again ({exc}); searching it as it is")
     from .embedding import model_name
 
     return target.load(model_name(model) if model else None)

@@ -32,6 +32,26 @@ def test_search_json_returns_cited_paragraph(run, report_dir, built_index):
     assert top["section"] == "二、2024年重点工作安排"
 
 
+def test_an_index_cut_into_words_by_an_older_kb_is_cut_again_on_first_use(run, tmp_path, report_dir, built_index):
+    from kb import store
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index, index_dir)
+    manifest_file = index_dir / "versions" / store.current_version(index_dir) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    del manifest["cut"]  # as a kb before the cut was recorded wrote it
+    manifest_file.write_text(json.dumps(manifest))
+    said = []
+    for _ in range(2):  # cut again once (no report read: there is no folder), then used as it is
+        res = run("search", "--json", "车间", "-k", 1, "--docs", tmp_path / "no-reports", "--index", index_dir)
+        assert res.exit_code == 0, res.output
+        assert "数字化车间" in json.loads(res.stdout)["results"][0]["text"]
+        said.append(res.stderr)
+    assert "cutting it again" in said[0] and said[1] == ""
+    versions = json.loads(run("status", "--json", "--index", index_dir, "--docs", report_dir).output)["versions"]
+    assert len(versions) == 2  # the new cut beside the version it came from, nothing embedded again
+
+
 def test_text_output_for_people(run, report_dir, built_index):
     res = run("search", "沈阳鸡架得了什么奖", "-k", 2, "--docs", report_dir, "--index", built_index)
     assert res.exit_code == 0
