@@ -126,8 +126,9 @@ def table(index: Index, embedder, question: str, filters: Filters = Filters(),
                 # the paragraphs about the year asked first (as for any cell), then the rest of the part asked
                 # about: Liaoning's 2026 plan names 今年 in its opening paragraphs, and its investment target is
                 # in a paragraph of the part about 2026-2030 that says no year
-                row = (_figured(place, _chosen(own, fitting, named, relative, len(own)), asked)
-                       or _figured(place, fitting, asked) or row)
+                chosen = _chosen(own, fitting, named, relative, len(own))
+                row = (_figured(place, chosen, asked)
+                       or (_figured(place, fitting, asked) if chosen != fitting else None) or row)
         rows.append(row)
     return _sorted(rows, sort), None
 
