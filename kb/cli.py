@@ -138,7 +138,8 @@ def build_cmd(docs, index_dir, model, device, as_json):
 def open_index(docs: Path, index_dir: Path, model: str | None):
     """Load the index, building it first when there is none, so a first search works; and
     re-embedding it when it was made with other weights of the bundled model (a kb from before
-    its adapter, or KB_ADAPTER switched), so an upgrade does not stop the README's commands."""
+    its adapter, or KB_ADAPTER switched), so an upgrade does not stop the README's commands; and
+    cutting its text into words again when an older kb cut it (kb.lexical.CUT_VERSION)."""
     from .build import copy_index
     from .lexical import CUT_VERSION
     from .provision import default_model_name, is_default_model
